@@ -1,1 +1,17 @@
-//! placeholder
+//! The domain of External Sync: accounts and Odoo connections as event-sourced aggregates,
+//! with the rules that decide which events a command produces. Pure data and decisions:
+//! nothing here touches a database, the network, a clock or a key.
+//!
+//! - [`account`]: an account's settings, such as its time zone.
+//! - [`connection`]: an Odoo connection, its validated settings, schedule and test results.
+//! - [`ids`]: identifiers shared by every aggregate.
+//! - [`metadata`]: who caused an event, for which account, and when.
+//! - [`secret`]: the sealed (encrypted) form in which credentials travel through events.
+//! - [`validation`]: field-level errors for input that breaks a rule.
+
+pub mod account;
+pub mod connection;
+pub mod ids;
+pub mod metadata;
+pub mod secret;
+pub mod validation;
