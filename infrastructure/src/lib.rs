@@ -1,1 +1,15 @@
-//! placeholder
+//! The outside world behind the application's ports: the PostgreSQL event store (with its
+//! global order), the connection registry, and the vault that seals credentials.
+//! Nothing here decides business rules; it stores and retrieves what the domain decided.
+//!
+//! - [`database`]: pools and the embedded migrations.
+//! - [`event_store`]: aggregates loaded from and committed to the `events` table.
+//! - [`event_log`]: every event in the global order, gap-safe against late commits.
+//! - [`directory`]: the registry of connections kept beside their events.
+//! - [`vault`]: XChaCha20-Poly1305 sealing with rotating master keys.
+
+pub mod database;
+pub mod directory;
+pub mod event_log;
+pub mod event_store;
+pub mod vault;
