@@ -1,0 +1,449 @@
+//! The model methods a read-only client calls, shared by every protocol: `search_read`, `read`,
+//! `search`, `search_count`, `fields_get`, `check_access_rights`, `has_access`, `check_access`
+//! and `res.users.has_group`. Every other public method is refused: writes (`create`, `write`,
+//! `unlink`, `action_*`...) with an access error, unknown names as Odoo does.
+
+use serde_json::{json, Map, Value};
+
+use crate::config::{Profile, SandboxUser, UserKind};
+use crate::data::{groups_of, GROUPS};
+use crate::domain::{parse_order, sort, Context, Domain};
+use crate::error::OdooError;
+use crate::schema::{Model, Schema};
+use crate::store::{Database, Record};
+
+/// Which front end a call came through; messages and checks differ slightly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// XML-RPC or JSON-RPC `execute_kw`.
+    Legacy,
+    /// JSON-2 (`/json/2/<model>/<method>`).
+    Json2,
+}
+
+/// The arguments of a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arguments {
+    /// `execute_kw` positional arguments and keyword arguments.
+    Positional {
+        /// Positional arguments (record methods take the ids first).
+        args: Vec<Value>,
+        /// Keyword arguments.
+        kwargs: Map<String, Value>,
+    },
+    /// A JSON-2 body of named arguments (`ids`, `context` and the method's parameters).
+    Named(Map<String, Value>),
+}
+
+/// Everything a call runs against.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    /// The database.
+    pub db: &'a Database,
+    /// The calling user.
+    pub user: &'a SandboxUser,
+    /// The models of this version.
+    pub schema: &'a Schema,
+    /// The version.
+    pub profile: Profile,
+    /// The front end.
+    pub protocol: Protocol,
+}
+
+struct Signature {
+    record: bool,
+    params: &'static [(&'static str, bool)],
+    read_kwargs: bool,
+}
+
+fn signature(method: &str) -> Option<Signature> {
+    let (record, params, read_kwargs): (bool, &'static [(&'static str, bool)], bool) = match method {
+        "search_read" => (false, &[("domain", false), ("fields", false), ("offset", false), ("limit", false), ("order", false)], true),
+        "read" => (true, &[("fields", false), ("load", false)], false),
+        "search" => (false, &[("domain", true), ("offset", false), ("limit", false), ("order", false)], false),
+        "search_count" => (false, &[("domain", true), ("limit", false)], false),
+        "fields_get" => (false, &[("allfields", false), ("attributes", false)], false),
+        "check_access_rights" => (false, &[("operation", true), ("raise_exception", false)], false),
+        "has_access" | "check_access" => (true, &[("operation", true)], false),
+        "has_group" => (true, &[("group_ext_id", true)], false),
+        _ => return None,
+    };
+    Some(Signature { record, params, read_kwargs })
+}
+
+/// Whether a method name is one that writes (always refused).
+pub fn is_write_method(method: &str) -> bool {
+    const PREFIXES: [&str; 5] = ["action_", "button_", "message_", "activity_", "write_"];
+    const NAMES: [&str; 10] =
+        ["create", "write", "unlink", "copy", "toggle_active", "name_create", "web_save", "onchange", "load", "copy_data"];
+    NAMES.contains(&method) || PREFIXES.iter().any(|p| method.starts_with(p))
+}
+
+/// Runs one model method.
+pub fn call(env: Env, model: &str, method: &str, arguments: Arguments) -> Result<Value, OdooError> {
+    let model = find_model(env, model)?;
+    check_method(env, model, method)?;
+    let sig = signature(method).ok_or_else(|| unknown_method(env, model, method))?;
+    let bound = bind(env, model, method, &sig, arguments)?;
+
+    dispatch(env, model, method, &bound)
+}
+
+fn find_model<'a>(env: Env<'a>, name: &str) -> Result<&'a Model, OdooError> {
+    match (env.schema.model(name), env.db.table(name)) {
+        (Some(model), Some(_)) => Ok(model),
+        _ if env.protocol == Protocol::Json2 => Err(OdooError::NotFound(format!("the model '{name}' does not exist"))),
+        _ => Err(OdooError::UserError(format!("Object {name} doesn't exist"))),
+    }
+}
+
+fn check_method(env: Env, model: &Model, method: &str) -> Result<(), OdooError> {
+    let private = method.starts_with('_') || (env.profile.version >= 19 && method == "check_access");
+    if private {
+        let shown = if env.profile.version >= 19 { format!("'{}.{method}'", model.name) } else { method.to_owned() };
+        return Err(OdooError::AccessError(format!("Private methods (such as {shown}) cannot be called remotely.")));
+    }
+    if is_write_method(method) {
+        return Err(OdooError::AccessError(format!(
+            "You are not allowed to modify '{}' ({}) records.\n\nThis server is read-only over RPC.",
+            model.description, model.name
+        )));
+    }
+    let missing = (method == "has_access" && !env.profile.has_access())
+        || (method == "check_access" && !env.profile.has_check_access())
+        || (method == "has_group" && model.name != "res.users");
+    if missing {
+        return Err(unknown_method(env, model, method));
+    }
+    Ok(())
+}
+
+fn unknown_method(env: Env, model: &Model, method: &str) -> OdooError {
+    match env.protocol {
+        Protocol::Json2 => OdooError::NotFound(format!("The method '{}.{method}' does not exist", model.name)),
+        Protocol::Legacy => {
+            OdooError::AttributeError(format!("The method '{method}' does not exist on the model '{}'", model.name))
+        }
+    }
+}
+
+/// Arguments bound to a method's parameters.
+#[derive(Debug, Default)]
+struct Bound {
+    ids: Vec<i64>,
+    values: Map<String, Value>,
+}
+
+impl Bound {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name).filter(|v| !v.is_null())
+    }
+
+    fn strings(&self, name: &str) -> Vec<String> {
+        let list = self.get(name).and_then(Value::as_array);
+        list.map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    }
+
+    fn usize(&self, name: &str) -> Option<usize> {
+        self.get(name).and_then(Value::as_u64).map(|n| n as usize)
+    }
+}
+
+fn bind(env: Env, model: &Model, method: &str, sig: &Signature, arguments: Arguments) -> Result<Bound, OdooError> {
+    match arguments {
+        Arguments::Positional { args, kwargs } => bind_positional(method, sig, args, kwargs),
+        Arguments::Named(body) => bind_named(env, model, method, sig, body),
+    }
+}
+
+fn bind_positional(method: &str, sig: &Signature, mut args: Vec<Value>, kwargs: Map<String, Value>) -> Result<Bound, OdooError> {
+    let mut bound = Bound::default();
+    if sig.record {
+        if args.is_empty() {
+            return Err(OdooError::TypeError(format!("{method}() missing 1 required positional argument: 'self'")));
+        }
+        bound.ids = ids_of(&args.remove(0));
+    }
+    if args.len() > sig.params.len() {
+        let message = format!("{method}() takes {} positional arguments but {} were given", sig.params.len() + 1, args.len() + 1);
+        return Err(OdooError::TypeError(message));
+    }
+    for ((name, _), value) in sig.params.iter().zip(args) {
+        bound.values.insert((*name).to_owned(), value);
+    }
+    for (name, value) in kwargs {
+        bind_keyword(method, sig, &mut bound, name, value, Protocol::Legacy)?;
+    }
+    require(method, sig, &bound, Protocol::Legacy)?;
+    Ok(bound)
+}
+
+fn bind_named(env: Env, model: &Model, method: &str, sig: &Signature, mut body: Map<String, Value>) -> Result<Bound, OdooError> {
+    let ids = body.remove("ids");
+    body.remove("context");
+    let mut bound = Bound::default();
+    match ids {
+        Some(ids) if !sig.record && ids.as_array().is_some_and(|a| !a.is_empty()) => {
+            return Err(OdooError::Unprocessable(format!("cannot call {}.{method} with ids", model.name)));
+        }
+        Some(ids) => bound.ids = ids_of(&ids),
+        None => {}
+    }
+    for (name, value) in body {
+        bind_keyword(method, sig, &mut bound, name, value, env.protocol)?;
+    }
+    require(method, sig, &bound, env.protocol)?;
+    Ok(bound)
+}
+
+fn bind_keyword(method: &str, sig: &Signature, bound: &mut Bound, name: String, value: Value, protocol: Protocol) -> Result<(), OdooError> {
+    if name == "context" {
+        return Ok(());
+    }
+    if sig.params.iter().any(|(p, _)| *p == name) {
+        if bound.values.contains_key(&name) {
+            return Err(OdooError::TypeError(format!("{method}() got multiple values for argument '{name}'")));
+        }
+        bound.values.insert(name, value);
+        return Ok(());
+    }
+    if sig.read_kwargs && name == "load" {
+        return Ok(());
+    }
+    if sig.read_kwargs {
+        return Err(OdooError::TypeError(format!("BaseModel._read_format() got an unexpected keyword argument '{name}'")));
+    }
+    match protocol {
+        Protocol::Json2 => Err(OdooError::Unprocessable(format!("got an unexpected keyword argument '{name}'"))),
+        Protocol::Legacy => Err(OdooError::TypeError(format!("{method}() got an unexpected keyword argument '{name}'"))),
+    }
+}
+
+fn require(method: &str, sig: &Signature, bound: &Bound, protocol: Protocol) -> Result<(), OdooError> {
+    let Some((missing, _)) = sig.params.iter().find(|(name, required)| *required && !bound.values.contains_key(*name)) else {
+        return Ok(());
+    };
+    match protocol {
+        Protocol::Json2 => Err(OdooError::Unprocessable(format!("missing a required argument: '{missing}'"))),
+        Protocol::Legacy => Err(OdooError::TypeError(format!("{method}() missing 1 required positional argument: '{missing}'"))),
+    }
+}
+
+fn ids_of(value: &Value) -> Vec<i64> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
+        other => other.as_i64().into_iter().collect(),
+    }
+}
+
+fn dispatch(env: Env, model: &Model, method: &str, bound: &Bound) -> Result<Value, OdooError> {
+    match method {
+        "search_read" => search_read(env, model, bound),
+        "read" => read(env, model, bound),
+        "search" => search(env, model, bound),
+        "search_count" => search_count(env, model, bound),
+        "fields_get" => Ok(fields_get(model, bound)),
+        "check_access_rights" => check_access_rights(env, model, bound),
+        "has_access" => Ok(Value::Bool(has_access(env, model, bound))),
+        "check_access" => check_access(env, model, bound),
+        _ => has_group(env, bound),
+    }
+}
+
+/// Whether the user may read the model at all (ACLs).
+pub fn can_read(user: &SandboxUser, model: &Model) -> bool {
+    !model.sales_protected || user.kind != UserKind::NoSalesAccess
+}
+
+fn require_read(env: Env, model: &Model) -> Result<(), OdooError> {
+    if can_read(env.user, model) {
+        return Ok(());
+    }
+    Err(OdooError::AccessError(access_message(env.profile, model)))
+}
+
+fn access_message(profile: Profile, model: &Model) -> String {
+    let groups = if profile.version >= 19 {
+        "\t- Accounting/Invoicing\n\t- Sales/Administrator\n\t- Sales/User: Own Documents Only\n\t- Role / Portal\n\t- Show Accounting Features - Readonly\n\t- Show Full Accounting Features"
+    } else {
+        "\t- Invoicing/Invoicing\n\t- Sales/Administrator\n\t- Sales/User: Own Documents Only\n\t- Technical/Show Accounting Features - Readonly\n\t- Technical/Show Full Accounting Features\n\t- User types/Portal"
+    };
+    format!(
+        "You are not allowed to access '{}' ({}) records.\n\nThis operation is allowed for the following groups:\n{groups}\n\nContact your administrator to request access if necessary.",
+        model.description, model.name
+    )
+}
+
+/// Whether a record passes the user's record rules ("own documents only" sees its own orders
+/// and unassigned ones, and their lines).
+fn visible(env: Env, model: &Model, record: &Record) -> bool {
+    if env.user.kind != UserKind::OwnDocumentsOnly || !model.sales_protected {
+        return true;
+    }
+    let order = match model.name.as_str() {
+        "sale.order.line" => record.many2one_id("order_id").and_then(|id| env.db.table("sale.order")?.records.get(&id)),
+        _ => Some(record),
+    };
+    order.is_some_and(|o| o.many2one_id("user_id").is_none_or(|uid| uid == env.user.uid))
+}
+
+fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Record>, OdooError> {
+    let ctx = Context { model, profile: env.profile };
+    let domain = Domain::parse(bound.get("domain").unwrap_or(&Value::Null), ctx)?;
+    let order = bound.get("order").and_then(Value::as_str).unwrap_or(&model.default_order);
+    let terms = parse_order(order, model, env.profile)?;
+    let table = env.db.table(&model.name).map(|t| t.records.values());
+    let mut found: Vec<&Record> = table
+        .into_iter()
+        .flatten()
+        .filter(|r| visible(env, model, r) && domain.matches(r, ctx))
+        .collect();
+    sort(&mut found, &terms, ctx);
+    let offset = bound.usize("offset").unwrap_or(0);
+    let limit = bound.usize("limit").unwrap_or(usize::MAX);
+    Ok(found.into_iter().skip(offset).take(limit).collect())
+}
+
+fn search_read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    require_read(env, model)?;
+    let fields = check_fields(env, model, bound.strings("fields"))?;
+
+    let records = find(env, model, bound)?;
+    Ok(Value::Array(records.into_iter().map(|r| render(model, r, &fields)).collect()))
+}
+
+fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    require_read(env, model)?;
+    let fields = check_fields(env, model, bound.strings("fields"))?;
+    let table = env.db.table(&model.name);
+
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for id in &bound.ids {
+        let Some(record) = table.and_then(|t| t.records.get(id)) else { continue };
+        if !visible(env, model, record) {
+            return Err(OdooError::AccessError(rule_message(env, model, record)));
+        }
+        if seen.insert(*id) {
+            out.push(render(model, record, &fields));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn rule_message(env: Env, model: &Model, record: &Record) -> String {
+    format!(
+        "Uh-oh! Looks like you have stumbled upon some top-secret records.\n\nSorry, {} (id={}) doesn't have 'read' access to:\n- {}, {} ({}: {})",
+        env.user.name,
+        env.user.uid,
+        model.description,
+        record.values.get("name").and_then(Value::as_str).unwrap_or_default(),
+        model.name,
+        record.id
+    )
+}
+
+fn check_fields(env: Env, model: &Model, fields: Vec<String>) -> Result<Vec<String>, OdooError> {
+    if fields.is_empty() {
+        return Ok(model.fields.keys().filter(|f| f.as_str() != "id").cloned().collect());
+    }
+    let on = if env.profile.version >= 19 { "" } else { "model " };
+    match fields.iter().find(|f| !model.fields.contains_key(f.as_str())) {
+        Some(bad) => Err(OdooError::ValueError(format!("Invalid field '{bad}' on {on}'{}'", model.name))),
+        None => Ok(fields.into_iter().filter(|f| f != "id").collect()),
+    }
+}
+
+fn render(model: &Model, record: &Record, fields: &[String]) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), json!(record.id));
+    for field in fields {
+        out.insert(field.clone(), record.read_value(model, field));
+    }
+    Value::Object(out)
+}
+
+fn search(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    require_read(env, model)?;
+
+    let records = find(env, model, bound)?;
+    Ok(json!(records.iter().map(|r| r.id).collect::<Vec<_>>()))
+}
+
+fn search_count(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    require_read(env, model)?;
+    let mut unlimited = Bound { ids: Vec::new(), values: bound.values.clone() };
+    unlimited.values.remove("limit");
+
+    let count = find(env, model, &unlimited)?.len();
+    Ok(json!(bound.usize("limit").map_or(count, |limit| count.min(limit))))
+}
+
+fn fields_get(model: &Model, bound: &Bound) -> Value {
+    let wanted = bound.strings("allfields");
+    let attributes = bound.strings("attributes");
+    let mut out = Map::new();
+    for (name, field) in &model.fields {
+        if wanted.is_empty() || wanted.contains(name) {
+            out.insert(name.clone(), field.describe(&attributes));
+        }
+    }
+    Value::Object(out)
+}
+
+fn operation_allowed(env: Env, model: &Model, operation: &str) -> bool {
+    match operation {
+        "read" => can_read(env.user, model),
+        _ => env.user.kind == UserKind::Admin || (model.sales_protected && can_read(env.user, model)),
+    }
+}
+
+fn check_access_rights(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    let operation = bound.get("operation").and_then(Value::as_str).unwrap_or("read");
+    let raise = bound.get("raise_exception").is_none_or(truthy);
+    let allowed = operation_allowed(env, model, operation);
+    match (allowed, raise) {
+        (_, false) => Ok(Value::Bool(allowed)),
+        (false, true) => Err(OdooError::AccessError(access_message(env.profile, model))),
+        (true, true) if env.profile.version >= 18 => Ok(Value::Null),
+        (true, true) => Ok(Value::Bool(true)),
+    }
+}
+
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Null => false,
+    }
+}
+
+fn has_access(env: Env, model: &Model, bound: &Bound) -> bool {
+    let operation = bound.get("operation").and_then(Value::as_str).unwrap_or("read");
+    let table = env.db.table(&model.name);
+    let records_visible = bound
+        .ids
+        .iter()
+        .filter_map(|id| table.and_then(|t| t.records.get(id)))
+        .all(|r| visible(env, model, r));
+    operation_allowed(env, model, operation) && records_visible
+}
+
+fn check_access(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+    if has_access(env, model, bound) {
+        return Ok(Value::Null);
+    }
+    Err(OdooError::AccessError(access_message(env.profile, model)))
+}
+
+fn has_group(env: Env, bound: &Bound) -> Result<Value, OdooError> {
+    let wanted = bound.get("group_ext_id").and_then(Value::as_str).unwrap_or_default();
+    let uid = bound.ids.first().copied().unwrap_or(env.user.uid);
+    let Some(user) = env.db.user(uid) else { return Ok(Value::Bool(false)) };
+    let groups = groups_of(user.kind);
+    let found = GROUPS.iter().any(|(id, xml_id, _, _)| *xml_id == wanted && groups.contains(id));
+    Ok(Value::Bool(found))
+}
