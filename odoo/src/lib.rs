@@ -6,18 +6,29 @@
 
 pub mod answer;
 pub mod classify;
+pub mod client;
 pub mod codec;
 pub mod domain;
 pub mod error;
 pub mod fields;
 pub mod methods;
 pub mod models;
+pub mod network;
 pub mod protocol;
 pub mod record;
+pub mod retry;
+mod transport;
 pub mod value;
 pub mod version;
 
+pub use client::{ClientOptions, OdooServer, OdooSession, SearchRead};
 pub use domain::{Condition, Domain, DomainError, DomainValue, Operator, Term};
 pub use error::{ErrorKind, OdooError};
 pub use fields::{FieldCatalog, FieldInfo};
+pub use methods::Method;
+pub use network::NetworkPolicy;
+pub use protocol::{Protocol, WireProtocol};
+pub use retry::RetryPolicy;
+pub use transport::Timeouts;
 pub use value::Value;
+pub use version::OdooVersion;
