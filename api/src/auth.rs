@@ -1,0 +1,279 @@
+//! Bearer tokens. Every request carries `Authorization: Bearer <JWT>` with the claims `sub`,
+//! `account`, `role` and `exp`, signed with the deployment's HS256 secret or checked against
+//! its public key. A verified token becomes the [`Caller`] every use case asks.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use application::access::{Caller, Role};
+use domain::ids::AccountId;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::config::JwtConfig;
+
+/// The shortest HS256 secret accepted.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The claims of a PrepStation token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user.
+    pub sub: String,
+    /// The account the user acts in.
+    pub account: String,
+    /// `admin`, `member`, `planner` or `auditor`.
+    pub role: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issuer, when the deployment checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when the deployment checks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+/// Why token settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenConfigError {
+    /// Neither a secret nor a public key is configured.
+    #[error("set PREPSYNC_JWT_SECRET (HS256) or PREPSYNC_JWT_PUBLIC_KEY (PEM) to check tokens")]
+    Missing,
+    /// The secret is too short to be safe.
+    #[error("PREPSYNC_JWT_SECRET must be at least {MIN_SECRET_LEN} characters")]
+    WeakSecret,
+    /// The public key is not an RSA, EC or Ed25519 public key in PEM.
+    #[error("PREPSYNC_JWT_PUBLIC_KEY must be an RSA, EC (P-256) or Ed25519 public key in PEM")]
+    BadPublicKey,
+    /// Only a public key is configured, so no token can be signed here.
+    #[error("cannot sign tokens: only PREPSYNC_JWT_PUBLIC_KEY is configured; set PREPSYNC_JWT_SECRET to issue development tokens")]
+    CannotSign,
+    /// The token claims given are invalid.
+    #[error("{0}")]
+    BadClaims(String),
+}
+
+/// Why a request's token was not accepted. The client is only told that it is unauthenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// Bad signature, expired, wrong issuer or audience, or malformed.
+    #[error("invalid token: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+    /// Claims that name no valid account or role.
+    #[error("invalid claims: {0}")]
+    BadClaims(&'static str),
+}
+
+/// Checks bearer tokens.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("algorithms", &self.validation.algorithms)
+            .finish()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier from the deployment's settings; a public key wins over a secret.
+    pub fn from_config(config: &JwtConfig) -> Result<Self, TokenConfigError> {
+        let (key, algorithm) = match (&config.public_key, &config.secret) {
+            (Some(pem), _) => public_key(pem)?,
+            (None, Some(secret)) => (
+                DecodingKey::from_secret(checked_secret(secret)?)
+                    .map_err(|_| TokenConfigError::WeakSecret)?,
+                Algorithm::HS256,
+            ),
+            (None, None) => return Err(TokenConfigError::Missing),
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        match &config.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        if let Some(issuer) = &config.issuer {
+            validation.set_issuer(&[issuer]);
+        }
+        Ok(Self { key, validation })
+    }
+
+    /// The caller named by an `Authorization` header value.
+    pub fn verify_header(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+        let header = header.ok_or(AuthError::Missing)?.trim();
+        let token = strip_bearer(header).ok_or(AuthError::Missing)?;
+        self.verify(token)
+    }
+
+    /// The caller named by a token.
+    pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let claims = decode::<Claims>(token, &self.key, &self.validation)?.claims;
+        let account =
+            AccountId::parse(&claims.account).map_err(|_| AuthError::BadClaims("account"))?;
+        let role = Role::parse(&claims.role).ok_or(AuthError::BadClaims("role"))?;
+        if claims.sub.trim().is_empty() || claims.sub.len() > 256 {
+            return Err(AuthError::BadClaims("sub"));
+        }
+        Ok(Caller::user(account, &claims.sub, role))
+    }
+}
+
+fn strip_bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn checked_secret(secret: &secrecy::SecretString) -> Result<&[u8], TokenConfigError> {
+    let bytes = secret.expose_secret().as_bytes();
+    if bytes.len() < MIN_SECRET_LEN {
+        return Err(TokenConfigError::WeakSecret);
+    }
+    Ok(bytes)
+}
+
+fn public_key(pem_or_path: &str) -> Result<(DecodingKey, Algorithm), TokenConfigError> {
+    let pem = if pem_or_path.trim_start().starts_with("-----BEGIN") {
+        pem_or_path.to_owned()
+    } else {
+        std::fs::read_to_string(pem_or_path).map_err(|_| TokenConfigError::BadPublicKey)?
+    };
+    let pem = pem.as_bytes();
+    if let Ok(key) = DecodingKey::from_ed_pem(pem) {
+        return Ok((key, Algorithm::EdDSA));
+    }
+    if let Ok(key) = DecodingKey::from_rsa_pem(pem) {
+        return Ok((key, Algorithm::RS256));
+    }
+    DecodingKey::from_ec_pem(pem)
+        .map(|key| (key, Algorithm::ES256))
+        .map_err(|_| TokenConfigError::BadPublicKey)
+}
+
+/// Signs a development token with the HS256 secret. Refuses when only a public key is
+/// configured, since this service then holds no signing key.
+pub fn issue_token(
+    config: &JwtConfig,
+    account: &str,
+    role: &str,
+    subject: &str,
+    valid_for: Duration,
+) -> Result<String, TokenConfigError> {
+    let secret = match (&config.secret, &config.public_key) {
+        (Some(secret), _) => checked_secret(secret)?,
+        (None, Some(_)) => return Err(TokenConfigError::CannotSign),
+        (None, None) => return Err(TokenConfigError::Missing),
+    };
+    AccountId::parse(account)
+        .map_err(|e| TokenConfigError::BadClaims(format!("account {}", e.message)))?;
+    Role::parse(role).ok_or_else(|| {
+        TokenConfigError::BadClaims("role must be admin, member, planner or auditor".into())
+    })?;
+    if subject.trim().is_empty() {
+        return Err(TokenConfigError::BadClaims("sub must not be empty".into()));
+    }
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let claims = Claims {
+        sub: subject.to_owned(),
+        account: account.to_owned(),
+        role: role.to_owned(),
+        exp: (now + valid_for).as_secs(),
+        iss: config.issuer.clone(),
+        aud: config.audience.clone(),
+    };
+    let key = EncodingKey::from_secret(secret).map_err(|_| TokenConfigError::WeakSecret)?;
+    encode(&Header::new(Algorithm::HS256), &claims, &key)
+        .map_err(|e| TokenConfigError::BadClaims(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(secret: &str) -> JwtConfig {
+        JwtConfig {
+            secret: Some(secret.to_owned().into()),
+            public_key: None,
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    const SECRET: &str = "a-development-secret-of-enough-length!";
+
+    #[test]
+    fn an_issued_token_verifies_as_its_caller() {
+        let config = config(SECRET);
+        let token =
+            issue_token(&config, "acme", "planner", "alice", Duration::from_secs(60)).unwrap();
+        let caller = TokenVerifier::from_config(&config)
+            .unwrap()
+            .verify(&token)
+            .unwrap();
+        assert_eq!(caller.account_id.as_str(), "acme");
+        assert_eq!(caller.role, Role::Planner);
+        assert_eq!(caller.actor.as_str(), "alice");
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let token = issue_token(
+            &config(&"x".repeat(40)),
+            "acme",
+            "admin",
+            "bob",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        let verifier = TokenVerifier::from_config(&config(SECRET)).unwrap();
+        assert!(matches!(
+            verifier.verify(&token),
+            Err(AuthError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(matches!(
+            TokenVerifier::from_config(&config("short")),
+            Err(TokenConfigError::WeakSecret)
+        ));
+    }
+
+    #[test]
+    fn signing_needs_a_secret_not_just_a_public_key() {
+        let config = JwtConfig {
+            secret: None,
+            public_key: Some("pem".into()),
+            issuer: None,
+            audience: None,
+        };
+        assert!(matches!(
+            issue_token(&config, "acme", "admin", "bob", Duration::from_secs(60)),
+            Err(TokenConfigError::CannotSign)
+        ));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_without_regard_to_case() {
+        assert_eq!(strip_bearer("bearer abc"), Some("abc"));
+        assert_eq!(strip_bearer("Bearer  abc "), Some("abc"));
+        assert_eq!(strip_bearer("Basic abc"), None);
+        assert_eq!(strip_bearer("Bearer "), None);
+    }
+}

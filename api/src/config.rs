@@ -1,0 +1,115 @@
+//! Settings read from the environment (and an optional `.env` file loaded before parsing).
+//! Every variable is documented in `.env.example`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::Args;
+use secrecy::SecretString;
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL connection URL.
+    #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
+    pub url: String,
+    /// Largest number of pooled database connections.
+    #[arg(
+        long = "db-max-connections",
+        env = "PREPSYNC_DB_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
+    pub max_connections: u32,
+}
+
+/// The master keys that seal credentials.
+#[derive(Debug, Clone, Args)]
+pub struct KeyConfig {
+    /// The current master key: 32 bytes, base64.
+    #[arg(
+        long = "master-key",
+        env = "PREPSYNC_MASTER_KEY",
+        hide_env_values = true
+    )]
+    pub master_key: Option<SecretString>,
+    /// A file holding the current master key (instead of PREPSYNC_MASTER_KEY).
+    #[arg(long = "master-key-file", env = "PREPSYNC_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// The current master key's id, recorded with everything it seals.
+    #[arg(
+        long = "master-key-id",
+        env = "PREPSYNC_MASTER_KEY_ID",
+        default_value = "k1"
+    )]
+    pub master_key_id: String,
+    /// Older keys still accepted for opening: `id:base64,id:base64`.
+    #[arg(
+        long = "old-master-keys",
+        env = "PREPSYNC_OLD_MASTER_KEYS",
+        hide_env_values = true
+    )]
+    pub old_master_keys: Option<SecretString>,
+}
+
+/// How bearer tokens are checked.
+#[derive(Debug, Clone, Args)]
+pub struct JwtConfig {
+    /// HS256 shared secret (at least 32 characters).
+    #[arg(
+        long = "jwt-secret",
+        env = "PREPSYNC_JWT_SECRET",
+        hide_env_values = true
+    )]
+    pub secret: Option<SecretString>,
+    /// RS256, ES256 or EdDSA public key in PEM (the text itself, or a path to it).
+    #[arg(long = "jwt-public-key", env = "PREPSYNC_JWT_PUBLIC_KEY")]
+    pub public_key: Option<String>,
+    /// Required `iss` claim, if set.
+    #[arg(long = "jwt-issuer", env = "PREPSYNC_JWT_ISSUER")]
+    pub issuer: Option<String>,
+    /// Required `aud` claim, if set.
+    #[arg(long = "jwt-audience", env = "PREPSYNC_JWT_AUDIENCE")]
+    pub audience: Option<String>,
+}
+
+/// What connection URLs may point at, and how often schedules may run.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyConfig {
+    /// Accept plain http:// Odoo URLs (development and tests only).
+    #[arg(long = "allow-insecure-http", env = "PREPSYNC_ALLOW_INSECURE_HTTP", value_parser = BoolishValueParser::new(), default_value = "false")]
+    pub allow_insecure_http: bool,
+    /// Accept Odoo URLs on loopback, private and link-local addresses.
+    #[arg(long = "allow-private-networks", env = "PREPSYNC_ALLOW_PRIVATE_NETWORKS", value_parser = BoolishValueParser::new(), default_value = "false")]
+    pub allow_private_networks: bool,
+    /// The shortest schedule interval a connection may have, in seconds.
+    #[arg(
+        long = "min-interval-seconds",
+        env = "PREPSYNC_MIN_INTERVAL_SECONDS",
+        default_value_t = 60
+    )]
+    pub min_interval_seconds: u32,
+}
+
+/// Everything `prepsync serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "PREPSYNC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Largest accepted request body, in bytes.
+    #[arg(
+        long = "max-body-bytes",
+        env = "PREPSYNC_MAX_BODY_BYTES",
+        default_value_t = 262_144
+    )]
+    pub max_body_bytes: usize,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub keys: KeyConfig,
+    #[command(flatten)]
+    pub jwt: JwtConfig,
+    #[command(flatten)]
+    pub policy: PolicyConfig,
+}

@@ -1,0 +1,49 @@
+//! The GraphQL schema: queries, mutations, their types, and the error codes clients see.
+
+mod errors;
+mod mutation;
+mod query;
+mod types;
+
+use application::accounts::Accounts;
+use application::connections::Connections;
+use async_graphql::{EmptySubscription, Schema};
+
+pub use errors::{codes, unauthenticated_response, ErrorCode, GqlResult};
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+/// The service's schema.
+pub type PrepSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The deepest query accepted.
+pub const MAX_DEPTH: usize = 12;
+/// The most complex query accepted (each field counts one, lists multiply by their `first`).
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// The largest page a list argument `first` may ask for.
+pub const MAX_PAGE: i32 = 500;
+
+/// The use cases the resolvers call.
+#[derive(Debug, Clone)]
+pub struct UseCases {
+    /// Connection settings.
+    pub connections: Connections,
+    /// Account settings.
+    pub accounts: Accounts,
+}
+
+/// Builds the schema with its limits and the use cases as shared data.
+pub fn schema(use_cases: UseCases) -> PrepSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(use_cases)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema's SDL, as committed in `docs/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}

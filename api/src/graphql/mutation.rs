@@ -1,0 +1,137 @@
+//! Write operations.
+
+use application::connections::{ConnectionChanges, NewConnection};
+use async_graphql::{Context, MaybeUndefined, Object, Result, ID};
+use secrecy::SecretString;
+
+use super::errors::{invalid, GqlResult};
+use super::query::{caller, connection_id, use_cases};
+use super::types::{
+    Account, AccountSettingsInput, Connection, CreateConnectionInput, UpdateConnectionInput,
+};
+
+/// The mutation root.
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Changes the caller's account settings. Admins only.
+    async fn update_account_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: AccountSettingsInput,
+    ) -> Result<Account> {
+        let caller = caller(ctx)?;
+        let settings = use_cases(ctx)?
+            .accounts
+            .update_settings(caller, &input.time_zone)
+            .await
+            .gql()?;
+        Ok(Account {
+            id: ID(caller.account_id.to_string()),
+            time_zone: settings.time_zone.as_str().to_owned(),
+        })
+    }
+
+    /// Adds an Odoo connection. Admins only. The API key is sealed and never shown again.
+    async fn create_connection(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateConnectionInput,
+    ) -> Result<Connection> {
+        let caller = caller(ctx)?;
+        let new = NewConnection {
+            name: input.name,
+            url: input.url,
+            database: input.database,
+            username: input.username,
+            api_key: SecretString::from(input.api_key),
+            protocol: input.protocol.map(Into::into),
+            sync_mode: input.sync_mode.map(Into::into),
+            interval_seconds: input.interval_seconds,
+            batch_size: input.batch_size,
+            active: input.active,
+            domain_filter: input.domain_filter,
+            order_date_from: input.order_date_from,
+            order_date_to: input.order_date_to,
+        };
+        let view = use_cases(ctx)?
+            .connections
+            .create(caller, new)
+            .await
+            .gql()?;
+        Ok(view.into())
+    }
+
+    /// Changes an Odoo connection; omitted fields stay, `null` clears an optional one.
+    async fn update_connection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateConnectionInput,
+    ) -> Result<Connection> {
+        let caller = caller(ctx)?;
+        caller
+            .require(application::access::Operation::ManageConnections)
+            .gql()?;
+        let id = connection_id(&id)?;
+        let changes = changes(input)?;
+        let view = use_cases(ctx)?
+            .connections
+            .update(caller, id, changes)
+            .await
+            .gql()?;
+        Ok(view.into())
+    }
+
+    /// Deletes an Odoo connection; what it synced stays. Admins only.
+    async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let caller = caller(ctx)?;
+        caller
+            .require(application::access::Operation::ManageConnections)
+            .gql()?;
+        let id = connection_id(&id)?;
+        use_cases(ctx)?.connections.delete(caller, id).await.gql()?;
+        Ok(true)
+    }
+}
+
+fn changes(input: UpdateConnectionInput) -> Result<ConnectionChanges> {
+    Ok(ConnectionChanges {
+        name: required("name", input.name)?,
+        url: required("url", input.url)?,
+        database: required("database", input.database)?,
+        username: required("username", input.username)?,
+        api_key: required("apiKey", input.api_key)?.map(SecretString::from),
+        protocol: required("protocol", input.protocol)?.map(Into::into),
+        sync_mode: required("syncMode", input.sync_mode)?.map(Into::into),
+        interval_seconds: required("intervalSeconds", input.interval_seconds)?,
+        batch_size: required("batchSize", input.batch_size)?,
+        active: required("active", input.active)?,
+        domain_filter: optional(input.domain_filter),
+        order_date_from: optional(input.order_date_from),
+        order_date_to: optional(input.order_date_to),
+    })
+}
+
+/// A field that may be omitted but not cleared.
+fn required<T>(field: &'static str, value: MaybeUndefined<T>) -> Result<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(invalid(
+            field,
+            "cannot be cleared; omit it to keep the current value",
+        )),
+        MaybeUndefined::Value(value) => Ok(Some(value)),
+    }
+}
+
+/// A field that may be omitted (kept) or `null` (cleared).
+fn optional<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => Some(Some(value)),
+    }
+}

@@ -1,0 +1,17 @@
+//! The `prepsync` service: configuration, token checks, the GraphQL schema and the HTTP
+//! server. It translates requests into application use cases and their answers into GraphQL;
+//! it holds no business rules and never touches SQL directly.
+//!
+//! - [`config`]: settings from the environment and an optional `.env` file.
+//! - [`auth`]: bearer tokens (JWT) and development tokens.
+//! - [`graphql`]: the schema, its types and its error codes.
+//! - [`server`]: routes, health checks and graceful shutdown.
+//! - [`state`]: wiring use cases to their PostgreSQL and vault implementations.
+//! - [`telemetry`]: JSON logs through tracing.
+
+pub mod auth;
+pub mod config;
+pub mod graphql;
+pub mod server;
+pub mod state;
+pub mod telemetry;
