@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod replay;
+
 use std::path::{Path, PathBuf};
 
 use odoo_client::answer::HttpAnswer;
