@@ -309,7 +309,7 @@ fn search_read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooErro
     let fields = check_fields(env, model, bound.strings("fields"))?;
 
     let records = find(env, model, bound)?;
-    Ok(Value::Array(records.into_iter().map(|r| render(model, r, &fields)).collect()))
+    Ok(Value::Array(records.into_iter().map(|r| render(env, model, r, &fields)).collect()))
 }
 
 fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
@@ -325,7 +325,7 @@ fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
             return Err(OdooError::AccessError(rule_message(env, model, record)));
         }
         if seen.insert(*id) {
-            out.push(render(model, record, &fields));
+            out.push(render(env, model, record, &fields));
         }
     }
     Ok(Value::Array(out))
@@ -354,13 +354,55 @@ fn check_fields(env: Env, model: &Model, fields: Vec<String>) -> Result<Vec<Stri
     }
 }
 
-fn render(model: &Model, record: &Record, fields: &[String]) -> Value {
+fn render(env: Env, model: &Model, record: &Record, fields: &[String]) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), json!(record.id));
     for field in fields {
-        out.insert(field.clone(), record.read_value(model, field));
+        out.insert(field.clone(), field_value(env, model, record, field));
     }
     Value::Object(out)
+}
+
+/// A field's value, computing the non-stored line fields a sync may read.
+fn field_value(env: Env, model: &Model, record: &Record, field: &str) -> Value {
+    let stored = record.values.get(field);
+    match (model.name.as_str(), field, stored) {
+        ("sale.order.line", "parent_id", None) => line_parent(env, record),
+        ("sale.order.line", "price_total", None) => record.values.get("price_subtotal").cloned().unwrap_or(json!(0.0)),
+        _ => record.read_value(model, field),
+    }
+}
+
+/// The section or subsection a line belongs to (19): the last subsection after the last
+/// section before it, else that section; a subsection belongs to its section.
+fn line_parent(env: Env, line: &Record) -> Value {
+    let lines = env.db.table("sale.order.line");
+    let order = line.many2one_id("order_id").and_then(|id| env.db.table("sale.order")?.records.get(&id));
+    let Some(order) = order else { return json!(false) };
+    let ids = order.values.get("order_line").and_then(Value::as_array).cloned().unwrap_or_default();
+    let (mut section, mut subsection): (Option<&Record>, Option<&Record>) = (None, None);
+    for other in ids.iter().filter_map(|id| lines?.records.get(&id.as_i64()?)) {
+        if other.id == line.id {
+            break;
+        }
+        match other.values.get("display_type").and_then(Value::as_str) {
+            Some("line_section") => (section, subsection) = (Some(other), None),
+            Some("line_subsection") => subsection = Some(other),
+            _ => {}
+        }
+    }
+    let parent = match line.values.get("display_type").and_then(Value::as_str) {
+        Some("line_section") => None,
+        Some("line_subsection") => section,
+        _ => subsection.or(section),
+    };
+    parent.map_or(json!(false), |p| json!([p.id, line_display_name(order, p)]))
+}
+
+fn line_display_name(order: &Record, line: &Record) -> String {
+    let text = |r: &Record, f: &str| r.values.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let partner = order.values.get("partner_id").and_then(|p| p.get(1)?.as_str()).unwrap_or_default().to_owned();
+    format!("{} - {} ({partner})", text(order, "name"), text(line, "name"))
 }
 
 fn search(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
