@@ -93,7 +93,9 @@ fn non_api_answer(failure: &HttpFailure) -> OdooError {
             ErrorKind::DatabaseNotFound,
             "no database selected: the X-Odoo-Database was not accepted",
         ),
-        (500..=599, false, _) => OdooError::new(ErrorKind::ServerError, "server error"),
+        (status @ 500..=599, _, _) => {
+            OdooError::new(ErrorKind::ServerError, format!("server error {status}"))
+        }
         (status, true, _) => {
             OdooError::new(ErrorKind::UnexpectedResponse, format!("HTML page with status {status}"))
         }
