@@ -46,7 +46,10 @@ impl SandboxConfig {
         Self {
             version,
             databases: vec!["prepstation".to_owned()],
-            dataset: Dataset::Generated { orders: 200, seed: 1 },
+            dataset: Dataset::Generated {
+                orders: 200,
+                seed: 1,
+            },
             generated_until: default_generated_until(),
             key_seed: 1,
         }
@@ -96,8 +99,12 @@ pub enum UserKind {
 
 impl UserKind {
     /// Every kind, in uid order of the sandbox.
-    pub const ALL: [UserKind; 4] =
-        [UserKind::Admin, UserKind::SalesAll, UserKind::NoSalesAccess, UserKind::OwnDocumentsOnly];
+    pub const ALL: [UserKind; 4] = [
+        UserKind::Admin,
+        UserKind::SalesAll,
+        UserKind::NoSalesAccess,
+        UserKind::OwnDocumentsOnly,
+    ];
 }
 
 /// The credentials of a sandbox user.
@@ -122,7 +129,10 @@ pub struct SandboxUser {
 /// The users of a sandbox of a given version: the uids are those of the recorded servers
 /// (API user 8 on 18, 7 on 19).
 pub fn users_for(version: u8, key_seed: u64) -> Vec<SandboxUser> {
-    UserKind::ALL.iter().map(|kind| user_for(version, key_seed, *kind)).collect()
+    UserKind::ALL
+        .iter()
+        .map(|kind| user_for(version, key_seed, *kind))
+        .collect()
 }
 
 fn user_for(version: u8, key_seed: u64, kind: UserKind) -> SandboxUser {
@@ -130,8 +140,15 @@ fn user_for(version: u8, key_seed: u64, kind: UserKind) -> SandboxUser {
     let (uid, login, name, password) = match kind {
         UserKind::Admin => (2, "admin", "Mitchell Admin", "admin"),
         UserKind::SalesAll => (base, "api@example.com", "API User", "api-password"),
-        UserKind::NoSalesAccess => (base + 1, "noaccess@example.com", "No Access", "noaccess-password"),
-        UserKind::OwnDocumentsOnly => (base + 2, "own@example.com", "Own Documents", "own-password"),
+        UserKind::NoSalesAccess => (
+            base + 1,
+            "noaccess@example.com",
+            "No Access",
+            "noaccess-password",
+        ),
+        UserKind::OwnDocumentsOnly => {
+            (base + 2, "own@example.com", "Own Documents", "own-password")
+        }
     };
     SandboxUser {
         kind,
@@ -146,7 +163,9 @@ fn user_for(version: u8, key_seed: u64, kind: UserKind) -> SandboxUser {
 
 fn hex_key(seed: u64, salt: u64) -> String {
     let mut rng = crate::data::Rng::new(seed.wrapping_mul(0x9E37_79B9).wrapping_add(salt));
-    (0..20).map(|_| format!("{:02x}", rng.next_u64() as u8)).collect()
+    (0..20)
+        .map(|_| format!("{:02x}", rng.next_u64() as u8))
+        .collect()
 }
 
 /// The behaviour differences between the supported versions, kept in one place.

@@ -107,7 +107,15 @@ pub struct NewLine {
 impl NewLine {
     /// A product line.
     pub fn product(product_id: i64, quantity: f64, price_unit: f64) -> NewLine {
-        NewLine { product_id: Some(product_id), display_type: None, name: None, quantity, price_unit, discount: 0.0, uom_id: None }
+        NewLine {
+            product_id: Some(product_id),
+            display_type: None,
+            name: None,
+            quantity,
+            price_unit,
+            discount: 0.0,
+            uom_id: None,
+        }
     }
 
     /// A section, subsection or note line with its text.
@@ -154,12 +162,30 @@ pub struct LineChanges {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
-    CreateOrder { id: i64, line_ids: Vec<i64>, order: NewOrder },
-    UpdateOrder { id: i64, changes: OrderChanges },
-    DeleteOrder { id: i64 },
-    AddLine { id: i64, order_id: i64, line: NewLine },
-    UpdateLine { id: i64, changes: LineChanges },
-    DeleteLine { id: i64 },
+    CreateOrder {
+        id: i64,
+        line_ids: Vec<i64>,
+        order: NewOrder,
+    },
+    UpdateOrder {
+        id: i64,
+        changes: OrderChanges,
+    },
+    DeleteOrder {
+        id: i64,
+    },
+    AddLine {
+        id: i64,
+        order_id: i64,
+        line: NewLine,
+    },
+    UpdateLine {
+        id: i64,
+        changes: LineChanges,
+    },
+    DeleteLine {
+        id: i64,
+    },
 }
 
 /// The cloneable control handle of a running sandbox.
@@ -177,7 +203,11 @@ impl Control {
     /// Opens a transaction: its writes get the current time as `write_date` but become
     /// visible only when committed.
     pub fn begin(&self) -> Transaction {
-        Transaction { shared: self.shared.clone(), stamp: self.shared.now(), ops: Vec::new() }
+        Transaction {
+            shared: self.shared.clone(),
+            stamp: self.shared.now(),
+            ops: Vec::new(),
+        }
     }
 
     fn now_tx(&self, op: impl FnOnce(&mut Transaction) -> i64) -> Result<i64, ControlError> {
@@ -202,7 +232,11 @@ impl Control {
 
     /// Cancels an order.
     pub fn cancel_order(&self, id: i64) -> Result<(), ControlError> {
-        let changes = OrderChanges { state: Some("cancel".into()), locked: Some(false), ..OrderChanges::default() };
+        let changes = OrderChanges {
+            state: Some("cancel".into()),
+            locked: Some(false),
+            ..OrderChanges::default()
+        };
         self.update_order(id, changes)
     }
 
@@ -253,21 +287,33 @@ impl Control {
         let record = databases.first()?.table(model)?.records.get(&id)?;
         let mut values = record.values.clone();
         values.insert("id".into(), json!(id));
-        values.insert("write_date".into(), json!(format_datetime(record.write_date)));
+        values.insert(
+            "write_date".into(),
+            json!(format_datetime(record.write_date)),
+        );
         Some(Value::Object(values))
     }
 
     /// The stored `write_date` of an order, with microseconds.
     pub fn order_write_date(&self, id: i64) -> Option<NaiveDateTime> {
         let databases = self.shared.read();
-        Some(databases.first()?.table("sale.order")?.records.get(&id)?.write_date)
+        Some(
+            databases
+                .first()?
+                .table("sale.order")?
+                .records
+                .get(&id)?
+                .write_date,
+        )
     }
 
     /// The ids of all orders, ascending.
     pub fn order_ids(&self) -> Vec<i64> {
         let databases = self.shared.read();
         let table = databases.first().and_then(|d| d.table("sale.order"));
-        table.map(|t| t.records.keys().copied().collect()).unwrap_or_default()
+        table
+            .map(|t| t.records.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Injects a fault.
@@ -287,7 +333,11 @@ impl Control {
 
     /// How many calls received so far match.
     pub fn count_calls(&self, matcher: &CallMatcher) -> usize {
-        self.shared.calls().iter().filter(|c| matcher.matches(c)).count()
+        self.shared
+            .calls()
+            .iter()
+            .filter(|c| matcher.matches(c))
+            .count()
     }
 
     /// Forgets the calls received so far.
@@ -318,8 +368,16 @@ impl Transaction {
     /// Creates an order with its lines; returns the id it will have.
     pub fn create_order(&mut self, order: NewOrder) -> i64 {
         let id = self.shared.reserve_id("sale.order");
-        let line_ids = order.lines.iter().map(|_| self.shared.reserve_id("sale.order.line")).collect();
-        self.ops.push(Op::CreateOrder { id, line_ids, order });
+        let line_ids = order
+            .lines
+            .iter()
+            .map(|_| self.shared.reserve_id("sale.order.line"))
+            .collect();
+        self.ops.push(Op::CreateOrder {
+            id,
+            line_ids,
+            order,
+        });
         id
     }
 
@@ -356,7 +414,10 @@ impl Transaction {
         let mut databases = self.shared.write();
         let database = databases.first_mut().ok_or(ControlError::NoDatabase)?;
         let mut copy = database.clone();
-        let writer = Writer { version: self.shared.profile.version, stamp: self.stamp };
+        let writer = Writer {
+            version: self.shared.profile.version,
+            stamp: self.stamp,
+        };
         for op in self.ops {
             writer.apply(&mut copy, op)?;
         }
@@ -373,7 +434,11 @@ struct Writer {
 impl Writer {
     fn apply(&self, db: &mut Database, op: Op) -> Result<(), ControlError> {
         match op {
-            Op::CreateOrder { id, line_ids, order } => self.create_order(db, id, line_ids, order),
+            Op::CreateOrder {
+                id,
+                line_ids,
+                order,
+            } => self.create_order(db, id, line_ids, order),
             Op::UpdateOrder { id, changes } => self.update_order(db, id, changes),
             Op::DeleteOrder { id } => delete_order(db, id),
             Op::AddLine { id, order_id, line } => self.add_line(db, id, order_id, line),
@@ -383,26 +448,58 @@ impl Writer {
     }
 
     fn uom_field(&self) -> &'static str {
-        if self.version >= 19 { "product_uom_id" } else { "product_uom" }
+        if self.version >= 19 {
+            "product_uom_id"
+        } else {
+            "product_uom"
+        }
     }
 
-    fn create_order(&self, db: &mut Database, id: i64, line_ids: Vec<i64>, order: NewOrder) -> Result<(), ControlError> {
-        let currency = if order.euro { json!([126, "EUR"]) } else { json!([1, "USD"]) };
+    fn create_order(
+        &self,
+        db: &mut Database,
+        id: i64,
+        line_ids: Vec<i64>,
+        order: NewOrder,
+    ) -> Result<(), ControlError> {
+        let currency = if order.euro {
+            json!([126, "EUR"])
+        } else {
+            json!([1, "USD"])
+        };
         let date_order = format_datetime(order.date_order.unwrap_or(self.stamp));
-        let salesperson = order.salesperson.and_then(|uid| db.user(uid)).map_or(json!(false), |u| json!([u.uid, u.name]));
+        let salesperson = order
+            .salesperson
+            .and_then(|uid| db.user(uid))
+            .map_or(json!(false), |u| json!([u.uid, u.name]));
         let mut values = Map::new();
         values.insert("name".into(), json!(format!("S{id:05}")));
         values.insert("date_order".into(), json!(date_order));
-        values.insert("partner_id".into(), json!([order.partner.0, order.partner.1]));
+        values.insert(
+            "partner_id".into(),
+            json!([order.partner.0, order.partner.1]),
+        );
         values.insert("currency_id".into(), currency);
         values.insert("company_id".into(), json!([1, "YourCompany"]));
-        values.insert("commitment_date".into(), order.commitment_date.map_or(json!(false), |d| json!(format_datetime(d))));
+        values.insert(
+            "commitment_date".into(),
+            order
+                .commitment_date
+                .map_or(json!(false), |d| json!(format_datetime(d))),
+        );
         values.insert("expected_date".into(), json!(date_order));
-        values.insert("client_order_ref".into(), order.client_order_ref.map_or(json!(false), Value::from));
+        values.insert(
+            "client_order_ref".into(),
+            order.client_order_ref.map_or(json!(false), Value::from),
+        );
         values.insert("user_id".into(), salesperson);
         values.insert("order_line".into(), json!([]));
         table(db, "sale.order").put(Record::new(id, values, self.stamp));
-        let changes = OrderChanges { state: Some(order.state), locked: Some(order.locked), ..OrderChanges::default() };
+        let changes = OrderChanges {
+            state: Some(order.state),
+            locked: Some(order.locked),
+            ..OrderChanges::default()
+        };
         self.update_order(db, id, changes)?;
         for (line_id, line) in line_ids.into_iter().zip(order.lines) {
             self.add_line(db, line_id, id, line)?;
@@ -410,9 +507,17 @@ impl Writer {
         Ok(())
     }
 
-    fn update_order(&self, db: &mut Database, id: i64, changes: OrderChanges) -> Result<(), ControlError> {
+    fn update_order(
+        &self,
+        db: &mut Database,
+        id: i64,
+        changes: OrderChanges,
+    ) -> Result<(), ControlError> {
         let version = self.version;
-        let order = table(db, "sale.order").records.get_mut(&id).ok_or(ControlError::NoSuchOrder(id))?;
+        let order = table(db, "sale.order")
+            .records
+            .get_mut(&id)
+            .ok_or(ControlError::NoSuchOrder(id))?;
         if let Some(state) = changes.state {
             order.values.insert("state".into(), json!(state));
         }
@@ -420,22 +525,45 @@ impl Writer {
             set_locked(order, locked, version);
         }
         if let Some(reference) = changes.client_order_ref {
-            order.values.insert("client_order_ref".into(), reference.map_or(json!(false), Value::from));
+            order.values.insert(
+                "client_order_ref".into(),
+                reference.map_or(json!(false), Value::from),
+            );
         }
         if let Some(date) = changes.commitment_date {
-            order.values.insert("commitment_date".into(), date.map_or(json!(false), |d| json!(format_datetime(d))));
+            order.values.insert(
+                "commitment_date".into(),
+                date.map_or(json!(false), |d| json!(format_datetime(d))),
+            );
         }
         if let Some(date) = changes.date_order {
-            order.values.insert("date_order".into(), json!(format_datetime(date)));
+            order
+                .values
+                .insert("date_order".into(), json!(format_datetime(date)));
         }
         order.write_date = self.stamp;
         Ok(())
     }
 
-    fn add_line(&self, db: &mut Database, id: i64, order_id: i64, line: NewLine) -> Result<(), ControlError> {
-        let order = db.table("sale.order").and_then(|t| t.records.get(&order_id)).ok_or(ControlError::NoSuchOrder(order_id))?;
+    fn add_line(
+        &self,
+        db: &mut Database,
+        id: i64,
+        order_id: i64,
+        line: NewLine,
+    ) -> Result<(), ControlError> {
+        let order = db
+            .table("sale.order")
+            .and_then(|t| t.records.get(&order_id))
+            .ok_or(ControlError::NoSuchOrder(order_id))?;
         let order_name = order.values.get("name").cloned().unwrap_or(json!(false));
-        let sequence = order.values.get("order_line").and_then(Value::as_array).map_or(0, Vec::len) as i64 * 10 + 10;
+        let sequence = order
+            .values
+            .get("order_line")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len) as i64
+            * 10
+            + 10;
         let mut values = self.line_values(db, &line)?;
         values.insert("order_id".into(), json!([order_id, order_name]));
         values.insert("sequence".into(), json!(sequence));
@@ -443,10 +571,18 @@ impl Writer {
         self.rewrite_order(db, order_id, |ids| ids.push(id))
     }
 
-    fn line_values(&self, db: &Database, line: &NewLine) -> Result<Map<String, Value>, ControlError> {
+    fn line_values(
+        &self,
+        db: &Database,
+        line: &NewLine,
+    ) -> Result<Map<String, Value>, ControlError> {
         let mut values = Map::new();
         let product = match line.product_id {
-            Some(pid) => Some(db.table("product.product").and_then(|t| t.records.get(&pid)).ok_or(ControlError::NoSuchProduct(pid))?),
+            Some(pid) => Some(
+                db.table("product.product")
+                    .and_then(|t| t.records.get(&pid))
+                    .ok_or(ControlError::NoSuchProduct(pid))?,
+            ),
             None => None,
         };
         let display = product.map(|p| p.read_value_display());
@@ -455,10 +591,21 @@ impl Writer {
             (Some(p), None) => p.values.get("uom_id").cloned().unwrap_or(json!(false)),
             (None, None) => json!(false),
         };
-        values.insert("product_id".into(), product.map_or(json!(false), |p| json!([p.id, display.clone().unwrap_or_default()])));
-        values.insert("name".into(), json!(line.name.clone().or(display).unwrap_or_default()));
+        values.insert(
+            "product_id".into(),
+            product.map_or(json!(false), |p| {
+                json!([p.id, display.clone().unwrap_or_default()])
+            }),
+        );
+        values.insert(
+            "name".into(),
+            json!(line.name.clone().or(display).unwrap_or_default()),
+        );
         values.insert(self.uom_field().into(), uom);
-        values.insert("display_type".into(), line.display_type.clone().map_or(json!(false), Value::from));
+        values.insert(
+            "display_type".into(),
+            line.display_type.clone().map_or(json!(false), Value::from),
+        );
         values.insert("product_uom_qty".into(), json!(line.quantity));
         values.insert("price_unit".into(), json!(line.price_unit));
         values.insert("discount".into(), json!(line.discount));
@@ -467,10 +614,24 @@ impl Writer {
         Ok(values)
     }
 
-    fn update_line(&self, db: &mut Database, id: i64, changes: LineChanges) -> Result<(), ControlError> {
-        let line = table(db, "sale.order.line").records.get_mut(&id).ok_or(ControlError::NoSuchLine(id))?;
-        let amounts = changes.quantity.is_some() || changes.price_unit.is_some() || changes.discount.is_some();
-        for (field, value) in [("product_uom_qty", changes.quantity), ("price_unit", changes.price_unit), ("discount", changes.discount)] {
+    fn update_line(
+        &self,
+        db: &mut Database,
+        id: i64,
+        changes: LineChanges,
+    ) -> Result<(), ControlError> {
+        let line = table(db, "sale.order.line")
+            .records
+            .get_mut(&id)
+            .ok_or(ControlError::NoSuchLine(id))?;
+        let amounts = changes.quantity.is_some()
+            || changes.price_unit.is_some()
+            || changes.discount.is_some();
+        for (field, value) in [
+            ("product_uom_qty", changes.quantity),
+            ("price_unit", changes.price_unit),
+            ("discount", changes.discount),
+        ] {
             if let Some(value) = value {
                 line.values.insert(field.into(), json!(value));
             }
@@ -488,25 +649,57 @@ impl Writer {
     }
 
     fn delete_line(&self, db: &mut Database, id: i64) -> Result<(), ControlError> {
-        let line = table(db, "sale.order.line").records.remove(&id).ok_or(ControlError::NoSuchLine(id))?;
+        let line = table(db, "sale.order.line")
+            .records
+            .remove(&id)
+            .ok_or(ControlError::NoSuchLine(id))?;
         let order_id = line.many2one_id("order_id").unwrap_or_default();
         self.rewrite_order(db, order_id, |ids| ids.retain(|l| *l != id))
     }
 
     /// Changes an order's line list, recomputes its total and stamps it.
-    fn rewrite_order(&self, db: &mut Database, order_id: i64, change: impl FnOnce(&mut Vec<i64>)) -> Result<(), ControlError> {
-        let order = db.table("sale.order").and_then(|t| t.records.get(&order_id)).ok_or(ControlError::NoSuchOrder(order_id))?;
-        let mut ids: Vec<i64> = order.values.get("order_line").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+    fn rewrite_order(
+        &self,
+        db: &mut Database,
+        order_id: i64,
+        change: impl FnOnce(&mut Vec<i64>),
+    ) -> Result<(), ControlError> {
+        let order = db
+            .table("sale.order")
+            .and_then(|t| t.records.get(&order_id))
+            .ok_or(ControlError::NoSuchOrder(order_id))?;
+        let mut ids: Vec<i64> = order
+            .values
+            .get("order_line")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
         change(&mut ids);
         let lines = db.table("sale.order.line");
         let total: f64 = ids
             .iter()
-            .filter_map(|id| lines?.records.get(id)?.values.get("price_subtotal")?.as_f64())
+            .filter_map(|id| {
+                lines?
+                    .records
+                    .get(id)?
+                    .values
+                    .get("price_subtotal")?
+                    .as_f64()
+            })
             .sum();
-        let order = table(db, "sale.order").records.get_mut(&order_id).ok_or(ControlError::NoSuchOrder(order_id))?;
+        let order = table(db, "sale.order")
+            .records
+            .get_mut(&order_id)
+            .ok_or(ControlError::NoSuchOrder(order_id))?;
         order.values.insert("order_line".into(), json!(ids));
-        order.values.insert("amount_total".into(), json!((total * 100.0).round() / 100.0));
-        order.values.insert("amount_untaxed".into(), json!((total * 100.0).round() / 100.0));
+        order.values.insert(
+            "amount_total".into(),
+            json!((total * 100.0).round() / 100.0),
+        );
+        order.values.insert(
+            "amount_untaxed".into(),
+            json!((total * 100.0).round() / 100.0),
+        );
         order.write_date = self.stamp;
         Ok(())
     }
@@ -517,8 +710,16 @@ fn table<'a>(db: &'a mut Database, model: &str) -> &'a mut crate::store::Table {
 }
 
 fn delete_order(db: &mut Database, id: i64) -> Result<(), ControlError> {
-    let order = table(db, "sale.order").records.remove(&id).ok_or(ControlError::NoSuchOrder(id))?;
-    let line_ids: Vec<i64> = order.values.get("order_line").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+    let order = table(db, "sale.order")
+        .records
+        .remove(&id)
+        .ok_or(ControlError::NoSuchOrder(id))?;
+    let line_ids: Vec<i64> = order
+        .values
+        .get("order_line")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
     let lines = table(db, "sale.order.line");
     line_ids.iter().for_each(|l| {
         lines.records.remove(l);
@@ -536,20 +737,28 @@ fn set_locked(order: &mut Record, locked: bool, version: u8) {
 
 fn set_subtotal(values: &mut Map<String, Value>) {
     let number = |name: &str| values.get(name).and_then(Value::as_f64).unwrap_or(0.0);
-    let subtotal = number("product_uom_qty") * number("price_unit") * (1.0 - number("discount") / 100.0);
+    let subtotal =
+        number("product_uom_qty") * number("price_unit") * (1.0 - number("discount") / 100.0);
     let subtotal = (subtotal * 100.0).round() / 100.0;
     values.insert("price_subtotal".into(), json!(subtotal));
     values.insert("price_total".into(), json!(subtotal));
 }
 
 fn uom_value(db: &Database, uom: i64) -> Value {
-    let name = db.table("uom.uom").and_then(|t| t.records.get(&uom)).and_then(|r| r.values.get("name").cloned());
+    let name = db
+        .table("uom.uom")
+        .and_then(|t| t.records.get(&uom))
+        .and_then(|r| r.values.get("name").cloned());
     json!([uom, name.unwrap_or(json!(""))])
 }
 
 impl Record {
     fn read_value_display(&self) -> String {
-        let name = self.values.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = self
+            .values
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match self.values.get("default_code").and_then(Value::as_str) {
             Some(code) => format!("[{code}] {name}"),
             None => name.to_owned(),

@@ -70,10 +70,30 @@ impl Rng {
 /// The group records and their external ids.
 pub const GROUPS: [(i64, &str, &str, &str); 5] = [
     (1, "base.group_user", "Internal User", "Role / User"),
-    (4, "base.group_system", "Settings", "Administration / Settings"),
-    (20, "sales_team.group_sale_salesman", "User: Own Documents Only", "Sales / User: Own Documents Only"),
-    (21, "sales_team.group_sale_salesman_all_leads", "User: All Documents", "Sales / User: All Documents"),
-    (22, "sales_team.group_sale_manager", "Administrator", "Sales / Administrator"),
+    (
+        4,
+        "base.group_system",
+        "Settings",
+        "Administration / Settings",
+    ),
+    (
+        20,
+        "sales_team.group_sale_salesman",
+        "User: Own Documents Only",
+        "Sales / User: Own Documents Only",
+    ),
+    (
+        21,
+        "sales_team.group_sale_salesman_all_leads",
+        "User: All Documents",
+        "Sales / User: All Documents",
+    ),
+    (
+        22,
+        "sales_team.group_sale_manager",
+        "Administrator",
+        "Sales / Administrator",
+    ),
 ];
 
 /// The group ids of a kind of user.
@@ -87,8 +107,13 @@ pub fn groups_of(kind: UserKind) -> Vec<i64> {
 }
 
 /// Builds every database of a configuration; the first one holds the data.
-pub fn build_databases(config: &SandboxConfig, users: &[SandboxUser]) -> Result<Vec<Database>, DatasetError> {
-    let profile = Profile { version: config.version };
+pub fn build_databases(
+    config: &SandboxConfig,
+    users: &[SandboxUser],
+) -> Result<Vec<Database>, DatasetError> {
+    let profile = Profile {
+        version: config.version,
+    };
     let mut databases = Vec::new();
     for (index, name) in config.databases.iter().enumerate() {
         let database = if index == 0 {
@@ -102,23 +127,52 @@ pub fn build_databases(config: &SandboxConfig, users: &[SandboxUser]) -> Result<
 }
 
 fn empty_database(name: &str, profile: Profile, users: &[SandboxUser]) -> Database {
-    let admins: Vec<SandboxUser> = users.iter().filter(|u| u.kind == UserKind::Admin).cloned().collect();
-    let mut database = Database { name: name.into(), tables: Default::default(), users: admins.clone() };
+    let admins: Vec<SandboxUser> = users
+        .iter()
+        .filter(|u| u.kind == UserKind::Admin)
+        .cloned()
+        .collect();
+    let mut database = Database {
+        name: name.into(),
+        tables: Default::default(),
+        users: admins.clone(),
+    };
     add_users(&mut database, profile, &admins);
     database
 }
 
-fn main_database(name: &str, config: &SandboxConfig, profile: Profile, users: &[SandboxUser]) -> Result<Database, DatasetError> {
-    let mut database = Database { name: name.into(), tables: Default::default(), users: users.to_vec() };
+fn main_database(
+    name: &str,
+    config: &SandboxConfig,
+    profile: Profile,
+    users: &[SandboxUser],
+) -> Result<Database, DatasetError> {
+    let mut database = Database {
+        name: name.into(),
+        tables: Default::default(),
+        users: users.to_vec(),
+    };
     add_users(&mut database, profile, users);
-    for model in ["sale.order", "sale.order.line", "product.product", "uom.uom"] {
+    for model in [
+        "sale.order",
+        "sale.order.line",
+        "product.product",
+        "uom.uom",
+    ] {
         database.tables.insert(model.into(), Table::default());
     }
     match &config.dataset {
         Dataset::Empty => add_catalog(&mut database, profile, config.generated_until),
         Dataset::Generated { orders, seed } => {
             add_catalog(&mut database, profile, config.generated_until);
-            crate::generate::add_orders(&mut database, profile, *orders, *seed, config.generated_until, users);
+            crate::generate::add_orders(
+                &mut database,
+                profile,
+                *orders,
+                *seed,
+                config.generated_until,
+                users,
+            );
         }
         Dataset::Recorded { dir } => load_recorded(&mut database, profile, dir)?,
     }
@@ -137,32 +191,134 @@ fn add_users(database: &mut Database, profile: Profile, users: &[SandboxUser]) {
         values.insert("active".into(), json!(true));
         values.insert("share".into(), json!(false));
         values.insert("company_id".into(), json!([1, "YourCompany"]));
-        values.insert(profile.user_groups_field().into(), json!(groups_of(user.kind)));
+        values.insert(
+            profile.user_groups_field().into(),
+            json!(groups_of(user.kind)),
+        );
         table.put(Record::new(user.uid, values, stamp));
     }
     database.tables.insert("res.users".into(), table);
     let mut groups = Table::default();
     for (id, _, name, full_name) in GROUPS {
         let values = json!({"name": name, "full_name": full_name});
-        groups.put(Record::new(id, values.as_object().cloned().unwrap_or_default(), stamp));
+        groups.put(Record::new(
+            id,
+            values.as_object().cloned().unwrap_or_default(),
+            stamp,
+        ));
     }
     database.tables.insert("res.groups".into(), groups);
 }
 
-/// The products of generated data: id, internal reference, name, barcode, unit id, price, active.
-pub const PRODUCTS: [(i64, Option<&str>, &str, Option<&str>, i64, f64, bool); 12] = [
-    (5, Some("FURN_7777"), "Office Chair", None, 1, 70.0, true),
-    (6, Some("FURN_8888"), "Office Lamp", Some("601647855631"), 1, 40.0, true),
-    (7, Some("FURN_6741"), "Large Meeting Table", None, 1, 4000.0, true),
-    (8, Some("FURN_0269"), "Office Chair Black", None, 1, 120.5, true),
-    (9, Some("FURN_9999"), "Office Design Software", None, 1, 280.0, true),
-    (10, None, "Customizable Desk", None, 1, 750.0, true),
-    (11, Some("E-COM11"), "Cabinet with Doors", None, 1, 140.0, true),
-    (12, None, "Virtual Interior Design", None, 4, 30.0, true),
-    (13, Some("FURN_1118"), "Corner Desk Left Sit", None, 1, 85.0, true),
-    (14, Some("FURN_6666"), "Acoustic Bloc Screens", None, 1, 295.0, true),
-    (15, Some("E-COM07"), "Large Cabinet", None, 1, 320.0, true),
-    (16, Some("DRAWER-01"), "Drawer Black", None, 1, 25.0, false),
+/// A product of the generated catalog.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CatalogProduct {
+    /// The product id.
+    pub id: i64,
+    /// The internal reference.
+    pub code: Option<&'static str>,
+    /// The name.
+    pub name: &'static str,
+    /// The barcode.
+    pub barcode: Option<&'static str>,
+    /// The product's unit of measure.
+    pub uom: i64,
+    /// The list price in USD.
+    pub price: f64,
+    /// Whether the product is active (the last one is archived).
+    pub active: bool,
+}
+
+const fn product(
+    id: i64,
+    code: Option<&'static str>,
+    name: &'static str,
+    barcode: Option<&'static str>,
+    uom: i64,
+    price: f64,
+    active: bool,
+) -> CatalogProduct {
+    CatalogProduct {
+        id,
+        code,
+        name,
+        barcode,
+        uom,
+        price,
+        active,
+    }
+}
+
+/// The products of generated data.
+pub const PRODUCTS: [CatalogProduct; 12] = [
+    product(5, Some("FURN_7777"), "Office Chair", None, 1, 70.0, true),
+    product(
+        6,
+        Some("FURN_8888"),
+        "Office Lamp",
+        Some("601647855631"),
+        1,
+        40.0,
+        true,
+    ),
+    product(
+        7,
+        Some("FURN_6741"),
+        "Large Meeting Table",
+        None,
+        1,
+        4000.0,
+        true,
+    ),
+    product(
+        8,
+        Some("FURN_0269"),
+        "Office Chair Black",
+        None,
+        1,
+        120.5,
+        true,
+    ),
+    product(
+        9,
+        Some("FURN_9999"),
+        "Office Design Software",
+        None,
+        1,
+        280.0,
+        true,
+    ),
+    product(10, None, "Customizable Desk", None, 1, 750.0, true),
+    product(
+        11,
+        Some("E-COM11"),
+        "Cabinet with Doors",
+        None,
+        1,
+        140.0,
+        true,
+    ),
+    product(12, None, "Virtual Interior Design", None, 4, 30.0, true),
+    product(
+        13,
+        Some("FURN_1118"),
+        "Corner Desk Left Sit",
+        None,
+        1,
+        85.0,
+        true,
+    ),
+    product(
+        14,
+        Some("FURN_6666"),
+        "Acoustic Bloc Screens",
+        None,
+        1,
+        295.0,
+        true,
+    ),
+    product(15, Some("E-COM07"), "Large Cabinet", None, 1, 320.0, true),
+    product(16, Some("DRAWER-01"), "Drawer Black", None, 1, 25.0, false),
 ];
 
 fn add_catalog(database: &mut Database, profile: Profile, stamp: NaiveDateTime) {
@@ -170,22 +326,47 @@ fn add_catalog(database: &mut Database, profile: Profile, stamp: NaiveDateTime) 
     let uoms = uom_records(profile);
     let names: Vec<(i64, String)> = uoms
         .iter()
-        .map(|u| (u.id, u.values.get("name").and_then(Value::as_str).unwrap_or_default().to_owned()))
+        .map(|u| {
+            (
+                u.id,
+                u.values
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
         .collect();
     if let Some(table) = database.table_mut("uom.uom") {
-        uoms.into_iter().map(|mut r| { r.write_date = stamp; r.create_date = stamp; r }).for_each(|r| table.put(r));
+        uoms.into_iter()
+            .map(|mut r| {
+                r.write_date = stamp;
+                r.create_date = stamp;
+                r
+            })
+            .for_each(|r| table.put(r));
     }
-    let Some(table) = database.table_mut("product.product") else { return };
-    for (id, code, name, barcode, uom, _, active) in PRODUCTS {
-        let uom_name = names.iter().find(|(i, _)| *i == uom).map(|(_, n)| n.clone()).unwrap_or_default();
+    let Some(table) = database.table_mut("product.product") else {
+        return;
+    };
+    for p in PRODUCTS {
+        let uom_name = names
+            .iter()
+            .find(|(i, _)| *i == p.uom)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default();
         let values = json!({
-            "default_code": code.map_or(Value::Bool(false), Value::from),
-            "name": name,
-            "barcode": barcode.map_or(Value::Bool(false), Value::from),
-            "uom_id": [uom, uom_name],
-            "active": active,
+            "default_code": p.code.map_or(Value::Bool(false), Value::from),
+            "name": p.name,
+            "barcode": p.barcode.map_or(Value::Bool(false), Value::from),
+            "uom_id": [p.uom, uom_name],
+            "active": p.active,
         });
-        table.put(Record::new(id, values.as_object().cloned().unwrap_or_default(), stamp));
+        table.put(Record::new(
+            p.id,
+            values.as_object().cloned().unwrap_or_default(),
+            stamp,
+        ));
     }
 }
 
@@ -208,7 +389,9 @@ pub fn uom_records(profile: Profile) -> Vec<Record> {
             json!({"id": 4, "name": "Hours", "category_id": [3, "Working Time"], "factor": 8.0, "factor_inv": 0.125, "uom_type": "smaller", "rounding": 0.01, "active": true}),
         ]
     };
-    rows.into_iter().filter_map(|row| record_from_row(row, NaiveDateTime::default())).collect()
+    rows.into_iter()
+        .filter_map(|row| record_from_row(row, NaiveDateTime::default()))
+        .collect()
 }
 
 fn record_from_row(row: Value, stamp: NaiveDateTime) -> Option<Record> {
@@ -217,11 +400,18 @@ fn record_from_row(row: Value, stamp: NaiveDateTime) -> Option<Record> {
     Some(Record::new(id, values, stamp))
 }
 
-fn load_recorded(database: &mut Database, profile: Profile, dir: &Path) -> Result<(), DatasetError> {
+fn load_recorded(
+    database: &mut Database,
+    profile: Profile,
+    dir: &Path,
+) -> Result<(), DatasetError> {
     let (orders, products) = if profile.version >= 19 {
         ("odoo-19.0-orders.jsonl", "odoo-19.0-products.jsonl")
     } else {
-        ("odoo-18.0-demo-orders.jsonl", "odoo-18.0-demo-products.jsonl")
+        (
+            "odoo-18.0-demo-orders.jsonl",
+            "odoo-18.0-demo-products.jsonl",
+        )
     };
     load_uoms(database, profile, dir)?;
     for row in read_jsonl(&dir.join(products))? {
@@ -235,12 +425,25 @@ fn load_recorded(database: &mut Database, profile: Profile, dir: &Path) -> Resul
 
 fn load_uoms(database: &mut Database, profile: Profile, dir: &Path) -> Result<(), DatasetError> {
     let rows = if profile.version >= 19 {
-        uom_records(profile).into_iter().map(|r| (r.id, r.values)).map(|(id, mut v)| { v.insert("id".into(), json!(id)); Value::Object(v) }).collect()
+        uom_records(profile)
+            .into_iter()
+            .map(|r| (r.id, r.values))
+            .map(|(id, mut v)| {
+                v.insert("id".into(), json!(id));
+                Value::Object(v)
+            })
+            .collect()
     } else {
         let path = dir.join("odoo-18.0-uoms.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| DatasetError::Io { path: path.clone(), source })?;
-        let parsed: Value = serde_json::from_str(&text)
-            .map_err(|e| DatasetError::Format { path: path.clone(), line: 0, message: e.to_string() })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| DatasetError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let parsed: Value = serde_json::from_str(&text).map_err(|e| DatasetError::Format {
+            path: path.clone(),
+            line: 0,
+            message: e.to_string(),
+        })?;
         parsed.as_array().cloned().unwrap_or_default()
     };
     for row in rows {
@@ -250,18 +453,29 @@ fn load_uoms(database: &mut Database, profile: Profile, dir: &Path) -> Result<()
 }
 
 fn read_jsonl(path: &Path) -> Result<Vec<Value>, DatasetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io { path: path.into(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+        path: path.into(),
+        source,
+    })?;
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(n, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| DatasetError::Format { path: path.into(), line: n + 1, message: e.to_string() })
+            serde_json::from_str(line).map_err(|e| DatasetError::Format {
+                path: path.into(),
+                line: n + 1,
+                message: e.to_string(),
+            })
         })
         .collect()
 }
 
-fn insert_row(database: &mut Database, model: &str, row: Value, path: &Path) -> Result<(), DatasetError> {
+fn insert_row(
+    database: &mut Database,
+    model: &str,
+    row: Value,
+    path: &Path,
+) -> Result<(), DatasetError> {
     let record = recorded_record(row, path)?;
     if let Some(table) = database.table_mut(model) {
         table.put(record);
@@ -269,14 +483,26 @@ fn insert_row(database: &mut Database, model: &str, row: Value, path: &Path) -> 
     Ok(())
 }
 
-fn insert_order(database: &mut Database, profile: Profile, mut row: Value, path: &Path) -> Result<(), DatasetError> {
-    let lines = row.as_object_mut().and_then(|o| o.remove("lines")).and_then(|l| l.as_array().cloned()).unwrap_or_default();
+fn insert_order(
+    database: &mut Database,
+    profile: Profile,
+    mut row: Value,
+    path: &Path,
+) -> Result<(), DatasetError> {
+    let lines = row
+        .as_object_mut()
+        .and_then(|o| o.remove("lines"))
+        .and_then(|l| l.as_array().cloned())
+        .unwrap_or_default();
     let mut order = recorded_record(row, path)?;
-    order.values.insert("user_id".into(), json!([2, "Mitchell Admin"]));
+    order
+        .values
+        .insert("user_id".into(), json!([2, "Mitchell Admin"]));
     adapt_state(&mut order, profile);
     for (index, line) in lines.into_iter().enumerate() {
         let mut line = recorded_record(line, path)?;
-        line.values.insert("sequence".into(), json!((index as i64 + 1) * 10));
+        line.values
+            .insert("sequence".into(), json!((index as i64 + 1) * 10));
         if let Some(table) = database.table_mut("sale.order.line") {
             table.put(line);
         }
@@ -292,18 +518,36 @@ fn adapt_state(order: &mut Record, profile: Profile) {
     if profile.locked_field() {
         return;
     }
-    let locked = order.values.remove("locked").and_then(|v| v.as_bool()).unwrap_or(false);
+    let locked = order
+        .values
+        .remove("locked")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     if locked {
         order.values.insert("state".into(), json!("done"));
     }
 }
 
 fn recorded_record(row: Value, path: &Path) -> Result<Record, DatasetError> {
-    let bad = |message: &str| DatasetError::Format { path: path.into(), line: 0, message: message.into() };
-    let mut values = row.as_object().cloned().ok_or_else(|| bad("a row is not an object"))?;
-    let id = values.remove("id").and_then(|v| v.as_i64()).ok_or_else(|| bad("a row has no id"))?;
-    let written = values.remove("write_date").and_then(|v| v.as_str().and_then(parse_datetime));
-    let stamp = written.map(|w| w + Duration::microseconds(RECORDED_MICROS)).unwrap_or_default();
+    let bad = |message: &str| DatasetError::Format {
+        path: path.into(),
+        line: 0,
+        message: message.into(),
+    };
+    let mut values = row
+        .as_object()
+        .cloned()
+        .ok_or_else(|| bad("a row is not an object"))?;
+    let id = values
+        .remove("id")
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| bad("a row has no id"))?;
+    let written = values
+        .remove("write_date")
+        .and_then(|v| v.as_str().and_then(parse_datetime));
+    let stamp = written
+        .map(|w| w + Duration::microseconds(RECORDED_MICROS))
+        .unwrap_or_default();
     Ok(Record::new(id, values, stamp))
 }
 

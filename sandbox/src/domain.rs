@@ -18,8 +18,25 @@ use crate::schema::{Field, Model};
 use crate::store::{parse_datetime, Record};
 
 const OPERATORS: [&str; 19] = [
-    "=", "!=", "<>", "<", "<=", ">", ">=", "=?", "in", "not in", "like", "not like", "ilike",
-    "not ilike", "=like", "=ilike", "child_of", "parent_of", "any",
+    "=",
+    "!=",
+    "<>",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=?",
+    "in",
+    "not in",
+    "like",
+    "not like",
+    "ilike",
+    "not ilike",
+    "=like",
+    "=ilike",
+    "child_of",
+    "parent_of",
+    "any",
 ];
 
 /// A parsed, checked domain.
@@ -65,7 +82,12 @@ impl Domain {
         let tokens = match raw {
             Value::Array(tokens) => tokens.as_slice(),
             Value::Null | Value::Bool(false) => &[],
-            other => return Err(OdooError::ValueError(format!("Invalid domain {}", python_repr(other)))),
+            other => {
+                return Err(OdooError::ValueError(format!(
+                    "Invalid domain {}",
+                    python_repr(other)
+                )))
+            }
         };
         check_arity(raw, tokens, ctx.profile)?;
         let mut position = 0;
@@ -113,18 +135,29 @@ fn check_arity(raw: &Value, tokens: &[Value], profile: Profile) -> Result<(), Od
 }
 
 fn parse_term(tokens: &[Value], position: &mut usize, ctx: Context) -> Result<Domain, OdooError> {
-    let token = tokens.get(*position).ok_or_else(|| OdooError::ValueError("Domain ended early".into()))?;
+    let token = tokens
+        .get(*position)
+        .ok_or_else(|| OdooError::ValueError("Domain ended early".into()))?;
     *position += 1;
     match token.as_str() {
-        Some("&") => Ok(Domain::And(vec![parse_term(tokens, position, ctx)?, parse_term(tokens, position, ctx)?])),
-        Some("|") => Ok(Domain::Or(vec![parse_term(tokens, position, ctx)?, parse_term(tokens, position, ctx)?])),
+        Some("&") => Ok(Domain::And(vec![
+            parse_term(tokens, position, ctx)?,
+            parse_term(tokens, position, ctx)?,
+        ])),
+        Some("|") => Ok(Domain::Or(vec![
+            parse_term(tokens, position, ctx)?,
+            parse_term(tokens, position, ctx)?,
+        ])),
         Some("!") => Ok(Domain::Not(Box::new(parse_term(tokens, position, ctx)?))),
         _ => parse_leaf(token, ctx),
     }
 }
 
 fn parse_leaf(token: &Value, ctx: Context) -> Result<Domain, OdooError> {
-    let items = token.as_array().filter(|items| items.len() == 3).ok_or_else(|| bad_item(token, ctx.profile))?;
+    let items = token
+        .as_array()
+        .filter(|items| items.len() == 3)
+        .ok_or_else(|| bad_item(token, ctx.profile))?;
     let operator = items[1].as_str().map(str::to_lowercase).unwrap_or_default();
     if let Some(constant) = constant_leaf(items) {
         return Ok(constant);
@@ -137,12 +170,18 @@ fn parse_leaf(token: &Value, ctx: Context) -> Result<Domain, OdooError> {
         return Err(unknown_field(items, ctx));
     };
     if operator == "any" {
-        return Err(OdooError::ValueError("the sandbox does not support the operator 'any'".into()));
+        return Err(OdooError::ValueError(
+            "the sandbox does not support the operator 'any'".into(),
+        ));
     }
     if !field.stored() && field_name != "display_name" {
         return not_stored(&field_name, ctx);
     }
-    Ok(Domain::Leaf(Leaf { field: field_name, operator, value: items[2].clone() }))
+    Ok(Domain::Leaf(Leaf {
+        field: field_name,
+        operator,
+        value: items[2].clone(),
+    }))
 }
 
 fn first_segment(name: &str) -> &str {
@@ -160,10 +199,15 @@ fn constant_leaf(items: &[Value]) -> Option<Domain> {
 
 fn bad_item(token: &Value, profile: Profile) -> OdooError {
     if profile.version >= 19 {
-        return OdooError::ValueError(format!("Domain() invalid item in domain: {}", python_repr(token)));
+        return OdooError::ValueError(format!(
+            "Domain() invalid item in domain: {}",
+            python_repr(token)
+        ));
     }
     match token.as_array().map(Vec::len) {
-        Some(n) if n < 3 => OdooError::ValueError(format!("not enough values to unpack (expected 3, got {n})")),
+        Some(n) if n < 3 => {
+            OdooError::ValueError(format!("not enough values to unpack (expected 3, got {n})"))
+        }
         Some(_) => OdooError::ValueError("too many values to unpack (expected 3)".into()),
         None => OdooError::ValueError(format!("Invalid leaf {}", python_repr(token))),
     }
@@ -171,21 +215,39 @@ fn bad_item(token: &Value, profile: Profile) -> OdooError {
 
 fn bad_operator(items: &[Value], profile: Profile) -> OdooError {
     if profile.version >= 19 {
-        OdooError::ValueError(format!("Invalid operator in condition {}", python_tuple(items)))
+        OdooError::ValueError(format!(
+            "Invalid operator in condition {}",
+            python_tuple(items)
+        ))
     } else {
         OdooError::ValueError(format!("Invalid leaf {}", python_tuple(items)))
     }
 }
 
 fn unknown_field(items: &[Value], ctx: Context) -> OdooError {
-    let name = items[0].as_str().map_or_else(|| python_repr(&items[0]), str::to_owned);
-    let word = if ctx.profile.version >= 19 { "condition" } else { "leaf" };
-    OdooError::ValueError(format!("Invalid field {}.{} in {} {}", ctx.model.name, name, word, python_tuple(items)))
+    let name = items[0]
+        .as_str()
+        .map_or_else(|| python_repr(&items[0]), str::to_owned);
+    let word = if ctx.profile.version >= 19 {
+        "condition"
+    } else {
+        "leaf"
+    };
+    OdooError::ValueError(format!(
+        "Invalid field {}.{} in {} {}",
+        ctx.model.name,
+        name,
+        word,
+        python_tuple(items)
+    ))
 }
 
 fn not_stored(field: &str, ctx: Context) -> Result<Domain, OdooError> {
     if ctx.profile.non_stored_search_fails() {
-        let message = format!("Cannot convert {}.{} to SQL because it is not stored", ctx.model.name, field);
+        let message = format!(
+            "Cannot convert {}.{} to SQL because it is not stored",
+            ctx.model.name, field
+        );
         return Err(OdooError::ValueError(message));
     }
     Ok(Domain::True)
@@ -197,11 +259,20 @@ pub fn python_repr(value: &Value) -> String {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.as_i64().map_or_else(|| crate::xmlrpc::python_float(n.as_f64().unwrap_or_default()), |i| i.to_string()),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || crate::xmlrpc::python_float(n.as_f64().unwrap_or_default()),
+            |i| i.to_string(),
+        ),
         Value::String(s) => python_str(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => {
-            let items: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", python_str(k), python_repr(v))).collect();
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", python_str(k), python_repr(v)))
+                .collect();
             format!("{{{}}}", items.join(", "))
         }
     }
@@ -209,11 +280,18 @@ pub fn python_repr(value: &Value) -> String {
 
 /// A leaf as the Python tuple Odoo prints in its messages (`('state', '~~', 'sale')`).
 pub fn python_tuple(items: &[Value]) -> String {
-    format!("({})", items.iter().map(python_repr).collect::<Vec<_>>().join(", "))
+    format!(
+        "({})",
+        items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+    )
 }
 
 fn python_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from(quote);
     for c in s.chars() {
         match c {
@@ -244,7 +322,9 @@ enum Operand {
 
 impl Leaf {
     fn matches(&self, record: &Record, ctx: Context) -> bool {
-        let Some(field) = ctx.model.fields.get(first_segment(&self.field)) else { return false };
+        let Some(field) = ctx.model.fields.get(first_segment(&self.field)) else {
+            return false;
+        };
         let left = record_operand(record, ctx, &self.field, field);
         let kind = field.kind();
         match self.operator.as_str() {
@@ -271,7 +351,12 @@ fn record_operand(record: &Record, ctx: Context, name: &str, field: &Field) -> O
             Some(id) => Operand::Ids(vec![id]),
             None => Operand::Null,
         },
-        "one2many" | "many2many" => Operand::Ids(value.as_array().map(|v| v.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()),
+        "one2many" | "many2many" => Operand::Ids(
+            value
+                .as_array()
+                .map(|v| v.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default(),
+        ),
         kind => scalar_operand(&value, kind, ctx),
     }
 }
@@ -290,7 +375,9 @@ fn scalar_operand(value: &Value, kind: &str, ctx: Context) -> Operand {
         (Value::Bool(false) | Value::Null, _) => Operand::Null,
         (Value::Bool(b), _) => Operand::Bool(*b),
         (Value::Number(n), _) => Operand::Num(n.as_f64().unwrap_or_default()),
-        (Value::String(s), "datetime") => parse_datetime(s).map_or(Operand::Str(s.clone()), |t| time_operand(t, ctx)),
+        (Value::String(s), "datetime") => {
+            parse_datetime(s).map_or(Operand::Str(s.clone()), |t| time_operand(t, ctx))
+        }
         (Value::String(s), _) => Operand::Str(s.clone()),
         _ => Operand::Null,
     }
@@ -302,7 +389,9 @@ fn is_empty_value(value: &Value) -> bool {
 
 fn value_operand(value: &Value, kind: &str, ctx: Context) -> Operand {
     match kind {
-        "many2one" | "one2many" | "many2many" if value.is_i64() => Operand::Ids(value.as_i64().into_iter().collect()),
+        "many2one" | "one2many" | "many2many" if value.is_i64() => {
+            Operand::Ids(value.as_i64().into_iter().collect())
+        }
         "boolean" => Operand::Bool(value.as_bool().unwrap_or(value.as_i64().unwrap_or(0) != 0)),
         _ => scalar_operand(value, kind, ctx),
     }
@@ -310,7 +399,8 @@ fn value_operand(value: &Value, kind: &str, ctx: Context) -> Operand {
 
 fn equals(left: &Operand, value: &Value, kind: &str, ctx: Context) -> bool {
     if is_empty_value(value) && kind != "boolean" {
-        return matches!(left, Operand::Null) || matches!(left, Operand::Ids(ids) if ids.is_empty());
+        return matches!(left, Operand::Null)
+            || matches!(left, Operand::Ids(ids) if ids.is_empty());
     }
     let right = value_operand(value, kind, ctx);
     match (left, &right) {
@@ -330,7 +420,9 @@ fn one_of(left: &Operand, value: &Value, kind: &str, ctx: Context) -> bool {
 
 fn ordered(left: &Operand, operator: &str, value: &Value, kind: &str, ctx: Context) -> bool {
     let right = value_operand(value, kind, ctx);
-    let Some(order) = compare(left, &right) else { return false };
+    let Some(order) = compare(left, &right) else {
+        return false;
+    };
     match operator {
         "<" => order == Ordering::Less,
         "<=" => order != Ordering::Greater,
@@ -346,7 +438,9 @@ fn compare(left: &Operand, right: &Operand) -> Option<Ordering> {
         (Operand::Str(a), Operand::Str(b)) => Some(a.cmp(b)),
         (Operand::Bool(a), Operand::Bool(b)) => Some(a.cmp(b)),
         (Operand::Ids(a), Operand::Ids(b)) => Some(a.cmp(b)),
-        (Operand::Time(a), Operand::Str(b)) => Some(a.format(crate::store::DATETIME_FORMAT).to_string().cmp(b)),
+        (Operand::Time(a), Operand::Str(b)) => {
+            Some(a.format(crate::store::DATETIME_FORMAT).to_string().cmp(b))
+        }
         _ => None,
     }
 }
@@ -358,7 +452,9 @@ fn like(left: &Operand, operator: &str, value: &Value) -> bool {
         Operand::Num(n) => n.to_string(),
         _ => return negated,
     };
-    let pattern = value.as_str().map_or_else(|| python_repr(value), str::to_owned);
+    let pattern = value
+        .as_str()
+        .map_or_else(|| python_repr(value), str::to_owned);
     let insensitive = operator.contains("ilike");
     let found = if operator.starts_with('=') {
         sql_like(&text, &pattern, insensitive)
@@ -370,7 +466,13 @@ fn like(left: &Operand, operator: &str, value: &Value) -> bool {
 
 /// SQL `LIKE`: `%` is any run of characters, `_` one character.
 fn sql_like(text: &str, pattern: &str, insensitive: bool) -> bool {
-    let fold = |s: &str| if insensitive { s.to_lowercase() } else { s.to_owned() };
+    let fold = |s: &str| {
+        if insensitive {
+            s.to_lowercase()
+        } else {
+            s.to_owned()
+        }
+    };
     let text: Vec<char> = fold(text).chars().collect();
     let pattern: Vec<char> = fold(pattern).chars().collect();
     like_from(&text, &pattern)
@@ -395,17 +497,32 @@ pub struct OrderTerm {
 }
 
 /// Parses an `order` string such as `"write_date asc, id asc"`.
-pub fn parse_order(text: &str, model: &Model, profile: Profile) -> Result<Vec<OrderTerm>, OdooError> {
+pub fn parse_order(
+    text: &str,
+    model: &Model,
+    profile: Profile,
+) -> Result<Vec<OrderTerm>, OdooError> {
     let mut terms = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let mut words = part.split_whitespace();
-        let field = words.next().unwrap_or_default().trim_matches('"').to_owned();
+        let field = words
+            .next()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_owned();
         let direction = words.next().map(str::to_lowercase);
-        if !model.fields.contains_key(&field) || !matches!(direction.as_deref(), None | Some("asc") | Some("desc")) {
+        if !model.fields.contains_key(&field)
+            || !matches!(direction.as_deref(), None | Some("asc") | Some("desc"))
+        {
             let on = if profile.version >= 19 { "" } else { "model " };
-            return Err(OdooError::ValueError(format!("Invalid field {field:?} on {on}{:?}", model.name).replace('"', "'")));
+            return Err(OdooError::ValueError(
+                format!("Invalid field {field:?} on {on}{:?}", model.name).replace('"', "'"),
+            ));
         }
-        terms.push(OrderTerm { field, descending: direction.as_deref() == Some("desc") });
+        terms.push(OrderTerm {
+            field,
+            descending: direction.as_deref() == Some("desc"),
+        });
     }
     Ok(terms)
 }
@@ -415,7 +532,11 @@ pub fn sort(records: &mut [&Record], terms: &[OrderTerm], ctx: Context) {
     records.sort_by(|a, b| {
         for term in terms {
             let order = order_key(a, &term.field, ctx).sort_cmp(&order_key(b, &term.field, ctx));
-            let order = if term.descending { order.reverse() } else { order };
+            let order = if term.descending {
+                order.reverse()
+            } else {
+                order
+            };
             if order != Ordering::Equal {
                 return order;
             }
@@ -434,7 +555,11 @@ fn order_key(record: &Record, field: &str, ctx: Context) -> Operand {
     let value = record.read_value(ctx.model, field);
     match value.as_array().and_then(|v| v.get(1)?.as_str()) {
         Some(name) => Operand::Str(name.to_owned()),
-        None => scalar_operand(&value, ctx.model.fields.get(field).map_or("char", Field::kind), ctx),
+        None => scalar_operand(
+            &value,
+            ctx.model.fields.get(field).map_or("char", Field::kind),
+            ctx,
+        ),
     }
 }
 
@@ -461,39 +586,69 @@ mod tests {
     }
 
     fn order(state: &str, write: NaiveDateTime) -> Record {
-        let values = json!({"state": state, "name": "S00001", "partner_id": [11, "Gemini Furniture"]});
+        let values =
+            json!({"state": state, "name": "S00001", "partner_id": [11, "Gemini Furniture"]});
         Record::new(1, values.as_object().unwrap().clone(), write)
     }
 
     fn at(h: u32, m: u32, s: u32, micro: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 12, 3).unwrap().and_hms_micro_opt(h, m, s, micro).unwrap()
+        NaiveDate::from_ymd_opt(2026, 12, 3)
+            .unwrap()
+            .and_hms_micro_opt(h, m, s, micro)
+            .unwrap()
     }
 
     fn check(version: u8, domain: Value, record: &Record) -> Result<bool, OdooError> {
         let schema = schema(version);
-        let ctx = Context { model: schema.model("sale.order").unwrap(), profile: Profile { version } };
+        let ctx = Context {
+            model: schema.model("sale.order").unwrap(),
+            profile: Profile { version },
+        };
         Ok(Domain::parse(&domain, ctx)?.matches(record, ctx))
     }
 
     #[test]
     fn a_missing_operand_is_syntactically_not_correct_on_18() {
-        let error = check(18, json!(["|", ["state", "=", "sale"]]), &order("sale", at(1, 0, 0, 0))).unwrap_err();
+        let error = check(
+            18,
+            json!(["|", ["state", "=", "sale"]]),
+            &order("sale", at(1, 0, 0, 0)),
+        )
+        .unwrap_err();
 
-        assert_eq!(error, OdooError::ValueError("Domain ['|', ['state', '=', 'sale']] is syntactically not correct.".into()));
+        assert_eq!(
+            error,
+            OdooError::ValueError(
+                "Domain ['|', ['state', '=', 'sale']] is syntactically not correct.".into()
+            )
+        );
     }
 
     #[test]
     fn a_two_element_leaf_is_an_invalid_item_on_19() {
         let error = check(19, json!([["state", "="]]), &order("sale", at(1, 0, 0, 0))).unwrap_err();
 
-        assert_eq!(error, OdooError::ValueError("Domain() invalid item in domain: ['state', '=']".into()));
+        assert_eq!(
+            error,
+            OdooError::ValueError("Domain() invalid item in domain: ['state', '=']".into())
+        );
     }
 
     #[test]
     fn an_unknown_field_names_the_leaf_as_a_tuple() {
-        let error = check(18, json!([["no_such_field", "=", 1]]), &order("sale", at(1, 0, 0, 0))).unwrap_err();
+        let error = check(
+            18,
+            json!([["no_such_field", "=", 1]]),
+            &order("sale", at(1, 0, 0, 0)),
+        )
+        .unwrap_err();
 
-        assert_eq!(error, OdooError::ValueError("Invalid field sale.order.no_such_field in leaf ('no_such_field', '=', 1)".into()));
+        assert_eq!(
+            error,
+            OdooError::ValueError(
+                "Invalid field sale.order.no_such_field in leaf ('no_such_field', '=', 1)".into()
+            )
+        );
     }
 
     #[test]
@@ -535,16 +690,35 @@ mod tests {
     fn ilike_is_a_case_insensitive_substring_and_eq_ilike_a_pattern() {
         let record = order("sale", at(1, 0, 0, 0));
 
-        assert_eq!(check(18, json!([["name", "ilike", "s0000"]]), &record), Ok(true));
-        assert_eq!(check(18, json!([["name", "=ilike", "s0000_"]]), &record), Ok(true));
-        assert_eq!(check(18, json!([["name", "=like", "s0000_"]]), &record), Ok(false));
+        assert_eq!(
+            check(18, json!([["name", "ilike", "s0000"]]), &record),
+            Ok(true)
+        );
+        assert_eq!(
+            check(18, json!([["name", "=ilike", "s0000_"]]), &record),
+            Ok(true)
+        );
+        assert_eq!(
+            check(18, json!([["name", "=like", "s0000_"]]), &record),
+            Ok(false)
+        );
     }
 
     #[test]
     fn in_with_false_matches_empty_values() {
         let record = order("sale", at(1, 0, 0, 0));
 
-        assert_eq!(check(18, json!([["client_order_ref", "in", [false, "PO-1"]]]), &record), Ok(true));
-        assert_eq!(check(18, json!([["client_order_ref", "!=", false]]), &record), Ok(false));
+        assert_eq!(
+            check(
+                18,
+                json!([["client_order_ref", "in", [false, "PO-1"]]]),
+                &record
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            check(18, json!([["client_order_ref", "!=", false]]), &record),
+            Ok(false)
+        );
     }
 }

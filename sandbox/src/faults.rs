@@ -44,17 +44,27 @@ impl CallMatcher {
 
     /// Matches calls of one model method (`sale.order`, `search_read`).
     pub fn model_method(model: &str, method: &str) -> CallMatcher {
-        CallMatcher { model: Some(model.into()), method: Some(method.into()), ..CallMatcher::default() }
+        CallMatcher {
+            model: Some(model.into()),
+            method: Some(method.into()),
+            ..CallMatcher::default()
+        }
     }
 
     /// Matches calls of one method, whatever the model or service.
     pub fn method(method: &str) -> CallMatcher {
-        CallMatcher { method: Some(method.into()), ..CallMatcher::default() }
+        CallMatcher {
+            method: Some(method.into()),
+            ..CallMatcher::default()
+        }
     }
 
     /// Matches calls over one protocol.
     pub fn protocol(protocol: &str) -> CallMatcher {
-        CallMatcher { protocol: Some(protocol.into()), ..CallMatcher::default() }
+        CallMatcher {
+            protocol: Some(protocol.into()),
+            ..CallMatcher::default()
+        }
     }
 
     /// Whether a call matches.
@@ -100,7 +110,9 @@ pub enum Fault {
 impl Fault {
     /// A latency fault.
     pub fn latency(delay: Duration) -> Fault {
-        Fault::Latency { millis: delay.as_millis() as u64 }
+        Fault::Latency {
+            millis: delay.as_millis() as u64,
+        }
     }
 }
 
@@ -130,7 +142,13 @@ fn one() -> usize {
 impl FaultRule {
     /// A fault on the first call of any kind.
     pub fn new(fault: Fault) -> FaultRule {
-        FaultRule { matcher: CallMatcher::any(), nth: 1, times: 1, fault, seen: 0 }
+        FaultRule {
+            matcher: CallMatcher::any(),
+            nth: 1,
+            times: 1,
+            fault,
+            seen: 0,
+        }
     }
 
     /// Only calls the matcher matches count.
@@ -179,7 +197,9 @@ mod tests {
 
     #[test]
     fn a_rule_fires_on_the_nth_matching_call_only() {
-        let mut rule = FaultRule::new(Fault::HtmlPage).matching(CallMatcher::method("search_read")).on_nth(2);
+        let mut rule = FaultRule::new(Fault::HtmlPage)
+            .matching(CallMatcher::method("search_read"))
+            .on_nth(2);
 
         let fired: Vec<bool> = ["search_read", "search_count", "search_read", "search_read"]
             .iter()
@@ -193,15 +213,22 @@ mod tests {
     fn a_rule_repeats_as_many_times_as_asked() {
         let mut rule = FaultRule::new(Fault::Status { status: 503 }).times(2);
 
-        let fired: Vec<bool> = (0..3).map(|_| rule.observe(&call("read")).is_some()).collect();
+        let fired: Vec<bool> = (0..3)
+            .map(|_| rule.observe(&call("read")).is_some())
+            .collect();
 
         assert_eq!(fired, [true, true, false]);
     }
 
     #[test]
     fn rules_read_from_json_default_to_the_first_call() {
-        let rule: FaultRule = serde_json::from_str(r#"{"fault": {"kind": "too_many_requests", "retry_after": 3}}"#).unwrap();
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"fault": {"kind": "too_many_requests", "retry_after": 3}}"#)
+                .unwrap();
 
-        assert_eq!(rule, FaultRule::new(Fault::TooManyRequests { retry_after: 3 }));
+        assert_eq!(
+            rule,
+            FaultRule::new(Fault::TooManyRequests { retry_after: 3 })
+        );
     }
 }

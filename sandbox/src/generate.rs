@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{json, Map, Value};
 
 use crate::config::{Profile, SandboxUser, UserKind};
-use crate::data::{Rng, PRODUCTS};
+use crate::data::{CatalogProduct, Rng, PRODUCTS};
 use crate::store::{format_datetime, Database, Record};
 
 const PARTNERS: [(i64, &str); 8] = [
@@ -31,7 +31,14 @@ struct Status {
 }
 
 /// Adds `count` generated orders (ids from 1) to the database.
-pub fn add_orders(database: &mut Database, profile: Profile, count: usize, seed: u64, until: NaiveDateTime, users: &[SandboxUser]) {
+pub fn add_orders(
+    database: &mut Database,
+    profile: Profile,
+    count: usize,
+    seed: u64,
+    until: NaiveDateTime,
+    users: &[SandboxUser],
+) {
     let mut rng = Rng::new(seed);
     let salespeople = salespeople(users);
     let mut next_line = 1;
@@ -51,8 +58,16 @@ pub fn add_orders(database: &mut Database, profile: Profile, count: usize, seed:
 }
 
 fn salespeople(users: &[SandboxUser]) -> Vec<Value> {
-    let find = |kind| users.iter().find(|u| u.kind == kind).map(|u| json!([u.uid, u.name]));
-    vec![find(UserKind::SalesAll), find(UserKind::OwnDocumentsOnly)].into_iter().flatten().collect()
+    let find = |kind| {
+        users
+            .iter()
+            .find(|u| u.kind == kind)
+            .map(|u| json!([u.uid, u.name]))
+    };
+    vec![find(UserKind::SalesAll), find(UserKind::OwnDocumentsOnly)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 struct OrderDraft {
@@ -68,7 +83,14 @@ struct OrderDraft {
 }
 
 impl OrderDraft {
-    fn random(rng: &mut Rng, profile: Profile, id: i64, count: usize, until: NaiveDateTime, salespeople: &[Value]) -> OrderDraft {
+    fn random(
+        rng: &mut Rng,
+        profile: Profile,
+        id: i64,
+        count: usize,
+        until: NaiveDateTime,
+        salespeople: &[Value],
+    ) -> OrderDraft {
         let span = 365 * 24 * 3600_i64;
         let offset = span * (id - 1) / count.max(1) as i64 + rng.below(3600) as i64;
         let date_order = until - Duration::seconds(span) + Duration::seconds(offset);
@@ -83,8 +105,12 @@ impl OrderDraft {
             status: random_status(rng, profile),
             date_order,
             write_date,
-            commitment: rng.chance(25).then(|| date_order + Duration::days(7 + rng.below(24) as i64)),
-            reference: rng.chance(30).then(|| format!("PO-{:05}", rng.below(100_000))),
+            commitment: rng
+                .chance(25)
+                .then(|| date_order + Duration::days(7 + rng.below(24) as i64)),
+            reference: rng
+                .chance(30)
+                .then(|| format!("PO-{:05}", rng.below(100_000))),
             salesperson: pick_salesperson(rng, salespeople),
         }
     }
@@ -115,7 +141,14 @@ impl OrderDraft {
             .collect()
     }
 
-    fn line(&self, rng: &mut Rng, profile: Profile, id: i64, index: usize, kind: LineKind) -> Record {
+    fn line(
+        &self,
+        rng: &mut Rng,
+        profile: Profile,
+        id: i64,
+        index: usize,
+        kind: LineKind,
+    ) -> Record {
         let mut values = match kind {
             LineKind::Product => self.product_line(rng, profile),
             other => display_line(other, profile, index),
@@ -130,17 +163,23 @@ impl OrderDraft {
     }
 
     fn product_line(&self, rng: &mut Rng, profile: Profile) -> Map<String, Value> {
-        let (product_id, code, name, _, uom, price, _) = pick_product(rng);
-        let display = code.map_or(name.to_owned(), |c| format!("[{c}] {name}"));
-        let (uom_value, per_unit) = line_unit(rng, profile, uom);
+        let product = pick_product(rng);
+        let display = product.code.map_or(product.name.to_owned(), |c| {
+            format!("[{c}] {}", product.name)
+        });
+        let (uom_value, per_unit) = line_unit(rng, profile, product.uom);
         let rate = if self.euro { 0.92 } else { 1.0 };
-        let price_unit = round(price * per_unit * rate, 4);
+        let price_unit = round(product.price * per_unit * rate, 4);
         let qty = (1 + rng.below(10)) as f64;
-        let discount = if rng.chance(15) { [5.0, 10.0, 15.0, 20.0][rng.below(4) as usize] } else { 0.0 };
+        let discount = if rng.chance(15) {
+            [5.0, 10.0, 15.0, 20.0][rng.below(4) as usize]
+        } else {
+            0.0
+        };
         let subtotal = round(qty * price_unit * (1.0 - discount / 100.0), 2);
         let delivered = matches!(self.status.state, "sale" | "done") && rng.chance(50);
         let mut values = Map::new();
-        values.insert("product_id".into(), json!([product_id, display]));
+        values.insert("product_id".into(), json!([product.id, display]));
         values.insert("name".into(), json!(display));
         values.insert("product_uom_qty".into(), json!(qty));
         values.insert(profile.line_uom_field().into(), uom_value);
@@ -149,7 +188,10 @@ impl OrderDraft {
         values.insert("price_subtotal".into(), json!(subtotal));
         values.insert("price_total".into(), json!(subtotal));
         values.insert("display_type".into(), json!(false));
-        values.insert("qty_delivered".into(), json!(if delivered { qty } else { 0.0 }));
+        values.insert(
+            "qty_delivered".into(),
+            json!(if delivered { qty } else { 0.0 }),
+        );
         values
     }
 
@@ -162,7 +204,10 @@ impl OrderDraft {
     }
 
     fn record(&self, lines: &[Record], profile: Profile) -> Record {
-        let total: f64 = lines.iter().filter_map(|l| l.values.get("price_subtotal")?.as_f64()).sum();
+        let total: f64 = lines
+            .iter()
+            .filter_map(|l| l.values.get("price_subtotal")?.as_f64())
+            .sum();
         let total = round(total, 2);
         let mut values = Map::new();
         values.insert("name".into(), json!(self.name()));
@@ -172,15 +217,28 @@ impl OrderDraft {
         if profile.locked_field() {
             values.insert("locked".into(), json!(self.status.locked));
         }
-        values.insert("commitment_date".into(), self.commitment.map_or(json!(false), |c| json!(format_datetime(c))));
-        values.insert("expected_date".into(), json!(format_datetime(self.date_order + Duration::days(1))));
+        values.insert(
+            "commitment_date".into(),
+            self.commitment
+                .map_or(json!(false), |c| json!(format_datetime(c))),
+        );
+        values.insert(
+            "expected_date".into(),
+            json!(format_datetime(self.date_order + Duration::days(1))),
+        );
         values.insert("currency_id".into(), self.currency());
         values.insert("amount_total".into(), json!(total));
         values.insert("amount_untaxed".into(), json!(total));
         values.insert("amount_tax".into(), json!(0.0));
-        values.insert("order_line".into(), json!(lines.iter().map(|l| l.id).collect::<Vec<_>>()));
+        values.insert(
+            "order_line".into(),
+            json!(lines.iter().map(|l| l.id).collect::<Vec<_>>()),
+        );
         values.insert("company_id".into(), json!([1, "YourCompany"]));
-        values.insert("client_order_ref".into(), self.reference.clone().map_or(json!(false), Value::from));
+        values.insert(
+            "client_order_ref".into(),
+            self.reference.clone().map_or(json!(false), Value::from),
+        );
         values.insert("user_id".into(), self.salesperson.clone());
         let mut record = Record::new(self.id, values, self.write_date);
         record.create_date = self.date_order;
@@ -200,14 +258,23 @@ fn display_line(kind: LineKind, profile: Profile, index: usize) -> Map<String, V
     let (display_type, name) = match kind {
         LineKind::Section => ("line_section", format!("Section {}", index + 1)),
         LineKind::Subsection => ("line_subsection", format!("Subsection {}", index + 1)),
-        _ => ("line_note", "Deliver to the back door\nCall ahead".to_owned()),
+        _ => (
+            "line_note",
+            "Deliver to the back door\nCall ahead".to_owned(),
+        ),
     };
     let mut values = Map::new();
     values.insert("product_id".into(), json!(false));
     values.insert("name".into(), json!(name));
     values.insert("product_uom_qty".into(), json!(0.0));
     values.insert(profile.line_uom_field().into(), json!(false));
-    for zero in ["price_unit", "discount", "price_subtotal", "price_total", "qty_delivered"] {
+    for zero in [
+        "price_unit",
+        "discount",
+        "price_subtotal",
+        "price_total",
+        "qty_delivered",
+    ] {
         values.insert(zero.into(), json!(0.0));
     }
     values.insert("display_type".into(), json!(display_type));
@@ -224,7 +291,10 @@ fn random_status(rng: &mut Rng, profile: Profile) -> Status {
         _ => ("cancel", false),
     };
     if locked && !profile.locked_field() {
-        return Status { state: "done", locked: false };
+        return Status {
+            state: "done",
+            locked: false,
+        };
     }
     Status { state, locked }
 }
@@ -237,10 +307,8 @@ fn pick_salesperson(rng: &mut Rng, salespeople: &[Value]) -> Value {
     }
 }
 
-type Product = (i64, Option<&'static str>, &'static str, Option<&'static str>, i64, f64, bool);
-
-fn pick_product(rng: &mut Rng) -> Product {
-    let active: Vec<Product> = PRODUCTS.iter().copied().filter(|p| p.6).collect();
+fn pick_product(rng: &mut Rng) -> CatalogProduct {
+    let active: Vec<CatalogProduct> = PRODUCTS.iter().copied().filter(|p| p.active).collect();
     if rng.chance(2) {
         return PRODUCTS[PRODUCTS.len() - 1];
     }
@@ -251,9 +319,16 @@ fn pick_product(rng: &mut Rng) -> Product {
 /// one line in ten of a product sold by the unit is in Dozens (up to 18) or Packs of 6 (19).
 fn line_unit(rng: &mut Rng, profile: Profile, product_uom: i64) -> (Value, f64) {
     let names = [(1, "Units"), (4, "Hours")];
-    let own = names.iter().find(|(id, _)| *id == product_uom).map_or("Units", |(_, n)| n);
+    let own = names
+        .iter()
+        .find(|(id, _)| *id == product_uom)
+        .map_or("Units", |(_, n)| n);
     if product_uom == 1 && rng.chance(10) {
-        return if profile.version >= 19 { (json!([3, "Pack of 6"]), 6.0) } else { (json!([2, "Dozens"]), 12.0) };
+        return if profile.version >= 19 {
+            (json!([3, "Pack of 6"]), 6.0)
+        } else {
+            (json!([2, "Dozens"]), 12.0)
+        };
     }
     (json!([product_uom, own]), 1.0)
 }
@@ -274,13 +349,21 @@ mod tests {
         config.dataset = crate::config::Dataset::Generated { orders: 300, seed };
         let users = users_for(version, 1);
         let databases = build_databases(&config, &users).unwrap();
-        databases[0].tables["sale.order"].records.values().cloned().collect()
+        databases[0].tables["sale.order"]
+            .records
+            .values()
+            .cloned()
+            .collect()
     }
 
     fn lines_of(version: u8) -> Vec<Record> {
         let config = SandboxConfig::new(version);
         let databases = build_databases(&config, &users_for(version, 1)).unwrap();
-        databases[0].tables["sale.order.line"].records.values().cloned().collect()
+        databases[0].tables["sale.order.line"]
+            .records
+            .values()
+            .cloned()
+            .collect()
     }
 
     #[test]
@@ -291,10 +374,15 @@ mod tests {
 
     #[test]
     fn every_state_of_version_18_appears_and_none_is_done() {
-        let states: std::collections::BTreeSet<String> =
-            orders_of(18, 1).iter().map(|o| o.values["state"].as_str().unwrap().to_owned()).collect();
+        let states: std::collections::BTreeSet<String> = orders_of(18, 1)
+            .iter()
+            .map(|o| o.values["state"].as_str().unwrap().to_owned())
+            .collect();
 
-        assert_eq!(states.into_iter().collect::<Vec<_>>(), ["cancel", "draft", "sale", "sent"]);
+        assert_eq!(
+            states.into_iter().collect::<Vec<_>>(),
+            ["cancel", "draft", "sale", "sent"]
+        );
     }
 
     #[test]
@@ -309,13 +397,19 @@ mod tests {
     fn version_19_has_subsections_and_packs_of_six() {
         let lines = lines_of(19);
 
-        assert!(lines.iter().any(|l| l.values["display_type"] == "line_subsection"));
-        assert!(lines.iter().any(|l| l.values["product_uom_id"] == json!([3, "Pack of 6"])));
+        assert!(lines
+            .iter()
+            .any(|l| l.values["display_type"] == "line_subsection"));
+        assert!(lines
+            .iter()
+            .any(|l| l.values["product_uom_id"] == json!([3, "Pack of 6"])));
     }
 
     #[test]
     fn version_18_sells_some_lines_by_the_dozen() {
-        assert!(lines_of(18).iter().any(|l| l.values["product_uom"] == json!([2, "Dozens"])));
+        assert!(lines_of(18)
+            .iter()
+            .any(|l| l.values["product_uom"] == json!([2, "Dozens"])));
     }
 
     #[test]

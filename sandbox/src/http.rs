@@ -54,7 +54,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// A response with a status, a content type and a body.
 pub fn response(status: u16, content_type: &str, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = HeaderValue::from_str(content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
@@ -76,7 +77,12 @@ pub fn not_found_page() -> Response {
 }
 
 /// Logs a call, applies the fault injected on it if any, else answers normally.
-pub async fn respond(shared: &Shared, call: CallRecord, kind: BodyKind, normal: impl FnOnce() -> Response) -> Response {
+pub async fn respond(
+    shared: &Shared,
+    call: CallRecord,
+    kind: BodyKind,
+    normal: impl FnOnce() -> Response,
+) -> Response {
     let Some(fault) = shared.observe(call) else {
         return normal();
     };
@@ -96,13 +102,22 @@ pub async fn respond(shared: &Shared, call: CallRecord, kind: BodyKind, normal: 
 }
 
 fn too_many_requests(retry_after: u64) -> Response {
-    let mut response = response(429, HTML, "<html><body><h1>429 Too Many Requests</h1></body></html>\n");
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    let mut response = response(
+        429,
+        HTML,
+        "<html><body><h1>429 Too Many Requests</h1></body></html>\n",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     response
 }
 
 fn proxy_error(status: u16) -> Response {
-    let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Error");
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
     let body = format!("<html>\n<head><title>{status} {reason}</title></head>\n<body>\n<center><h1>{status} {reason}</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n");
     response(status, HTML, body)
 }
@@ -132,15 +147,29 @@ fn malformed(kind: BodyKind) -> Response {
 /// The normal answer with only the first half of its body sent, then the connection dropped.
 async fn truncate(normal: Response) -> Response {
     let (mut parts, body) = normal.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let half = Bytes::copy_from_slice(&bytes[..bytes.len() / 2]);
-    let broken = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "body truncated on purpose");
+    let broken = std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "body truncated on purpose",
+    );
     let chunks: Vec<Result<Bytes, std::io::Error>> = vec![Ok(half), Err(broken)];
-    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Response::from_parts(parts, Body::from_stream(futures::stream::iter(chunks)))
 }
 
 /// A call record for a request that is not an RPC call.
 pub fn http_call(path: &str) -> CallRecord {
-    CallRecord { protocol: "http".into(), path: path.into(), service: None, method: None, model: None, database: None }
+    CallRecord {
+        protocol: "http".into(),
+        path: path.into(),
+        service: None,
+        method: None,
+        model: None,
+        database: None,
+    }
 }

@@ -44,7 +44,13 @@ pub async fn handle(
         if !shared.profile.json2() {
             return legacy_probe(&shared, &path, uri.query());
         }
-        let request = Request { method: &method, headers: &headers, body: &body, model: model.as_deref(), model_method: model_method.as_deref() };
+        let request = Request {
+            method: &method,
+            headers: &headers,
+            body: &body,
+            model: model.as_deref(),
+            model_method: model_method.as_deref(),
+        };
         serve(&shared, request)
     })
     .await
@@ -54,12 +60,18 @@ fn split_path(path: &str) -> (Option<String>, Option<String>) {
     let rest = path.trim_start_matches("/json/2/");
     let mut parts = rest.splitn(2, '/');
     let model = parts.next().filter(|p| !p.is_empty()).map(str::to_owned);
-    let method = parts.next().filter(|p| !p.is_empty() && !p.contains('/')).map(str::to_owned);
+    let method = parts
+        .next()
+        .filter(|p| !p.is_empty() && !p.contains('/'))
+        .map(str::to_owned);
     (model, method)
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// 18 and older: no JSON-2. Several databases: Werkzeug's 404; one: the web client's own
@@ -83,7 +95,9 @@ fn legacy_probe(shared: &Shared, path: &str, query: Option<&str>) -> Response {
 fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -128,7 +142,13 @@ fn run(shared: &Shared, db: &Database, request: &Request) -> Result<Value, Failu
     check_content_type(request.headers)?;
     let user = authenticate(db, request.headers)?;
     let body = parse_body(request.body)?;
-    let env = Env { db, user, schema: &shared.schema, profile: shared.profile, protocol: Protocol::Json2 };
+    let env = Env {
+        db,
+        user,
+        schema: &shared.schema,
+        profile: shared.profile,
+        protocol: Protocol::Json2,
+    };
 
     Ok(orm::call(env, model, method, Arguments::Named(body))?)
 }
@@ -150,7 +170,12 @@ impl From<OdooError> for Failure {
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
     let content_type = header_text(headers, "content-type").unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
     if essence == "application/json" {
         return Ok(());
     }
@@ -159,10 +184,16 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
 
 fn authenticate<'a>(db: &'a Database, headers: &HeaderMap) -> Result<&'a SandboxUser, OdooError> {
     let Some(value) = header_text(headers, "authorization") else {
-        return Err(OdooError::Unauthorized("User not authenticated, use an API Key with a Bearer Authorization header.".into()));
+        return Err(OdooError::Unauthorized(
+            "User not authenticated, use an API Key with a Bearer Authorization header.".into(),
+        ));
     };
-    let key = value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, key)| key.trim());
-    key.and_then(|key| db.user_by_key(key)).ok_or_else(|| OdooError::Unauthorized("Invalid apikey".into()))
+    let key = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim());
+    key.and_then(|key| db.user_by_key(key))
+        .ok_or_else(|| OdooError::Unauthorized("Invalid apikey".into()))
 }
 
 fn parse_body(body: &Bytes) -> Result<Map<String, Value>, OdooError> {
@@ -173,14 +204,19 @@ fn parse_body(body: &Bytes) -> Result<Map<String, Value>, OdooError> {
         .map_err(|e| OdooError::BadRequest(format!("could not parse the body as json: {e}")))?;
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(OdooError::BadRequest("could not parse the body as json: expected an object".into())),
+        _ => Err(OdooError::BadRequest(
+            "could not parse the body as json: expected an object".into(),
+        )),
     }
 }
 
 fn error_response(error: &OdooError) -> Response {
     let mut answer = json_response(error.json2_status(), &error.serialize());
     if matches!(error, OdooError::Unauthorized(_)) {
-        answer.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer "));
+        answer.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer "),
+        );
     }
     answer
 }
@@ -191,7 +227,9 @@ fn unsupported_media_type_page() -> Response {
         HTML,
         "<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n<h1>Unsupported Media Type</h1>\n<p>Request inferred type is compatible with [&#39;http&#39;] but &#39;/json/2/&lt;__model__&gt;/&lt;__method__&gt;&#39; is type=&#39;json2&#39;.<br><br>Please verify the Content-Type request header and try again.</p>\n",
     );
-    answer.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    answer
+        .headers_mut()
+        .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     answer
 }
 
@@ -209,12 +247,21 @@ mod tests {
 
     #[test]
     fn a_path_splits_into_model_and_method() {
-        assert_eq!(split_path("/json/2/sale.order/search_read"), (Some("sale.order".into()), Some("search_read".into())));
-        assert_eq!(split_path("/json/2/sale.order"), (Some("sale.order".into()), None));
+        assert_eq!(
+            split_path("/json/2/sale.order/search_read"),
+            (Some("sale.order".into()), Some("search_read".into()))
+        );
+        assert_eq!(
+            split_path("/json/2/sale.order"),
+            (Some("sale.order".into()), None)
+        );
     }
 
     #[test]
     fn the_login_redirect_encodes_the_path_like_werkzeug() {
-        assert_eq!(url_encode("/json/2/sale.order/search_read?"), "%2Fjson%2F2%2Fsale.order%2Fsearch_read%3F");
+        assert_eq!(
+            url_encode("/json/2/sale.order/search_read?"),
+            "%2Fjson%2F2%2Fsale.order%2Fsearch_read%3F"
+        );
     }
 }

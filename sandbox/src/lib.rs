@@ -11,6 +11,8 @@
 //!
 //! Writes over RPC are always refused; data changes only through [`Control`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod config;
 pub mod control;
 pub mod data;
@@ -36,7 +38,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{Dataset, SandboxConfig, SandboxUser, UserKind};
-pub use control::{Control, ControlError, LineChanges, NewLine, NewOrder, OrderChanges, Transaction};
+pub use control::{
+    Control, ControlError, LineChanges, NewLine, NewOrder, OrderChanges, Transaction,
+};
 pub use error::OdooError;
 pub use faults::{CallMatcher, CallRecord, Fault, FaultRule};
 
@@ -69,7 +73,13 @@ impl Sandbox {
         let task = tokio::spawn(server::serve(listener, router, stopped));
         tracing::info!(%addr, version = shared.profile.version, "odoo sandbox started");
         let databases = shared.database_names();
-        Ok(Sandbox { addr, shared, databases, stop: Some(stop), task: Some(task) })
+        Ok(Sandbox {
+            addr,
+            shared,
+            databases,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 
     /// The base URL, `http://127.0.0.1:PORT`.
@@ -121,12 +131,21 @@ impl Drop for Sandbox {
 async fn build_state(config: SandboxConfig) -> std::io::Result<Shared> {
     if !(13..=19).contains(&config.version) {
         let message = format!("the sandbox serves Odoo 13 to 19, not {}", config.version);
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, message));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            message,
+        ));
     }
     let built = tokio::task::spawn_blocking(move || {
         let users = users_for(config.version, config.key_seed);
         let databases = data::build_databases(&config, &users)?;
-        Ok::<_, data::DatasetError>(Shared::new(Profile { version: config.version }, users, databases))
+        Ok::<_, data::DatasetError>(Shared::new(
+            Profile {
+                version: config.version,
+            },
+            users,
+            databases,
+        ))
     });
     built
         .await

@@ -32,19 +32,39 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let args = Args::parse();
     let dataset = match args.dataset_dir {
         Some(dir) => Dataset::Recorded { dir },
-        None => Dataset::Generated { orders: args.orders, seed: args.seed },
+        None => Dataset::Generated {
+            orders: args.orders,
+            seed: args.seed,
+        },
     };
-    let config = SandboxConfig::new(args.odoo_version).with_databases(args.databases).with_dataset(dataset);
+    let config = SandboxConfig::new(args.odoo_version)
+        .with_databases(args.databases)
+        .with_dataset(dataset);
     let sandbox = Sandbox::start_on(config, args.listen).await?;
 
-    println!("odoo sandbox {}.0 at {} (database {})", args.odoo_version, sandbox.url(), sandbox.database());
-    for kind in [UserKind::SalesAll, UserKind::OwnDocumentsOnly, UserKind::NoSalesAccess, UserKind::Admin] {
+    println!(
+        "odoo sandbox {}.0 at {} (database {})",
+        args.odoo_version,
+        sandbox.url(),
+        sandbox.database()
+    );
+    for kind in [
+        UserKind::SalesAll,
+        UserKind::OwnDocumentsOnly,
+        UserKind::NoSalesAccess,
+        UserKind::Admin,
+    ] {
         let user = sandbox.user(kind);
-        println!("  {:?}: uid {} login {} password {} api key {}", kind, user.uid, user.login, user.password, user.api_key);
+        println!(
+            "  {:?}: uid {} login {} password {} api key {}",
+            kind, user.uid, user.login, user.password, user.api_key
+        );
     }
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;

@@ -57,25 +57,63 @@ struct Signature {
 }
 
 fn signature(method: &str) -> Option<Signature> {
-    let (record, params, read_kwargs): (bool, &'static [(&'static str, bool)], bool) = match method {
-        "search_read" => (false, &[("domain", false), ("fields", false), ("offset", false), ("limit", false), ("order", false)], true),
+    let (record, params, read_kwargs): (bool, &'static [(&'static str, bool)], bool) = match method
+    {
+        "search_read" => (
+            false,
+            &[
+                ("domain", false),
+                ("fields", false),
+                ("offset", false),
+                ("limit", false),
+                ("order", false),
+            ],
+            true,
+        ),
         "read" => (true, &[("fields", false), ("load", false)], false),
-        "search" => (false, &[("domain", true), ("offset", false), ("limit", false), ("order", false)], false),
+        "search" => (
+            false,
+            &[
+                ("domain", true),
+                ("offset", false),
+                ("limit", false),
+                ("order", false),
+            ],
+            false,
+        ),
         "search_count" => (false, &[("domain", true), ("limit", false)], false),
         "fields_get" => (false, &[("allfields", false), ("attributes", false)], false),
-        "check_access_rights" => (false, &[("operation", true), ("raise_exception", false)], false),
+        "check_access_rights" => (
+            false,
+            &[("operation", true), ("raise_exception", false)],
+            false,
+        ),
         "has_access" | "check_access" => (true, &[("operation", true)], false),
         "has_group" => (true, &[("group_ext_id", true)], false),
         _ => return None,
     };
-    Some(Signature { record, params, read_kwargs })
+    Some(Signature {
+        record,
+        params,
+        read_kwargs,
+    })
 }
 
 /// Whether a method name is one that writes (always refused).
 pub fn is_write_method(method: &str) -> bool {
     const PREFIXES: [&str; 5] = ["action_", "button_", "message_", "activity_", "write_"];
-    const NAMES: [&str; 10] =
-        ["create", "write", "unlink", "copy", "toggle_active", "name_create", "web_save", "onchange", "load", "copy_data"];
+    const NAMES: [&str; 10] = [
+        "create",
+        "write",
+        "unlink",
+        "copy",
+        "toggle_active",
+        "name_create",
+        "web_save",
+        "onchange",
+        "load",
+        "copy_data",
+    ];
     NAMES.contains(&method) || PREFIXES.iter().any(|p| method.starts_with(p))
 }
 
@@ -92,16 +130,25 @@ pub fn call(env: Env, model: &str, method: &str, arguments: Arguments) -> Result
 fn find_model<'a>(env: Env<'a>, name: &str) -> Result<&'a Model, OdooError> {
     match (env.schema.model(name), env.db.table(name)) {
         (Some(model), Some(_)) => Ok(model),
-        _ if env.protocol == Protocol::Json2 => Err(OdooError::NotFound(format!("the model '{name}' does not exist"))),
+        _ if env.protocol == Protocol::Json2 => Err(OdooError::NotFound(format!(
+            "the model '{name}' does not exist"
+        ))),
         _ => Err(OdooError::UserError(format!("Object {name} doesn't exist"))),
     }
 }
 
 fn check_method(env: Env, model: &Model, method: &str) -> Result<(), OdooError> {
-    let private = method.starts_with('_') || (env.profile.version >= 19 && method == "check_access");
+    let private =
+        method.starts_with('_') || (env.profile.version >= 19 && method == "check_access");
     if private {
-        let shown = if env.profile.version >= 19 { format!("'{}.{method}'", model.name) } else { method.to_owned() };
-        return Err(OdooError::AccessError(format!("Private methods (such as {shown}) cannot be called remotely.")));
+        let shown = if env.profile.version >= 19 {
+            format!("'{}.{method}'", model.name)
+        } else {
+            method.to_owned()
+        };
+        return Err(OdooError::AccessError(format!(
+            "Private methods (such as {shown}) cannot be called remotely."
+        )));
     }
     if is_write_method(method) {
         return Err(OdooError::AccessError(format!(
@@ -120,10 +167,14 @@ fn check_method(env: Env, model: &Model, method: &str) -> Result<(), OdooError> 
 
 fn unknown_method(env: Env, model: &Model, method: &str) -> OdooError {
     match env.protocol {
-        Protocol::Json2 => OdooError::NotFound(format!("The method '{}.{method}' does not exist", model.name)),
-        Protocol::Legacy => {
-            OdooError::AttributeError(format!("The method '{method}' does not exist on the model '{}'", model.name))
-        }
+        Protocol::Json2 => OdooError::NotFound(format!(
+            "The method '{}.{method}' does not exist",
+            model.name
+        )),
+        Protocol::Legacy => OdooError::AttributeError(format!(
+            "The method '{method}' does not exist on the model '{}'",
+            model.name
+        )),
     }
 }
 
@@ -141,7 +192,12 @@ impl Bound {
 
     fn strings(&self, name: &str) -> Vec<String> {
         let list = self.get(name).and_then(Value::as_array);
-        list.map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        list.map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     fn usize(&self, name: &str) -> Option<usize> {
@@ -149,23 +205,40 @@ impl Bound {
     }
 }
 
-fn bind(env: Env, model: &Model, method: &str, sig: &Signature, arguments: Arguments) -> Result<Bound, OdooError> {
+fn bind(
+    env: Env,
+    model: &Model,
+    method: &str,
+    sig: &Signature,
+    arguments: Arguments,
+) -> Result<Bound, OdooError> {
     match arguments {
         Arguments::Positional { args, kwargs } => bind_positional(method, sig, args, kwargs),
         Arguments::Named(body) => bind_named(env, model, method, sig, body),
     }
 }
 
-fn bind_positional(method: &str, sig: &Signature, mut args: Vec<Value>, kwargs: Map<String, Value>) -> Result<Bound, OdooError> {
+fn bind_positional(
+    method: &str,
+    sig: &Signature,
+    mut args: Vec<Value>,
+    kwargs: Map<String, Value>,
+) -> Result<Bound, OdooError> {
     let mut bound = Bound::default();
     if sig.record {
         if args.is_empty() {
-            return Err(OdooError::TypeError(format!("{method}() missing 1 required positional argument: 'self'")));
+            return Err(OdooError::TypeError(format!(
+                "{method}() missing 1 required positional argument: 'self'"
+            )));
         }
         bound.ids = ids_of(&args.remove(0));
     }
     if args.len() > sig.params.len() {
-        let message = format!("{method}() takes {} positional arguments but {} were given", sig.params.len() + 1, args.len() + 1);
+        let message = format!(
+            "{method}() takes {} positional arguments but {} were given",
+            sig.params.len() + 1,
+            args.len() + 1
+        );
         return Err(OdooError::TypeError(message));
     }
     for ((name, _), value) in sig.params.iter().zip(args) {
@@ -178,13 +251,22 @@ fn bind_positional(method: &str, sig: &Signature, mut args: Vec<Value>, kwargs: 
     Ok(bound)
 }
 
-fn bind_named(env: Env, model: &Model, method: &str, sig: &Signature, mut body: Map<String, Value>) -> Result<Bound, OdooError> {
+fn bind_named(
+    env: Env,
+    model: &Model,
+    method: &str,
+    sig: &Signature,
+    mut body: Map<String, Value>,
+) -> Result<Bound, OdooError> {
     let ids = body.remove("ids");
     body.remove("context");
     let mut bound = Bound::default();
     match ids {
         Some(ids) if !sig.record && ids.as_array().is_some_and(|a| !a.is_empty()) => {
-            return Err(OdooError::Unprocessable(format!("cannot call {}.{method} with ids", model.name)));
+            return Err(OdooError::Unprocessable(format!(
+                "cannot call {}.{method} with ids",
+                model.name
+            )));
         }
         Some(ids) => bound.ids = ids_of(&ids),
         None => {}
@@ -196,13 +278,22 @@ fn bind_named(env: Env, model: &Model, method: &str, sig: &Signature, mut body: 
     Ok(bound)
 }
 
-fn bind_keyword(method: &str, sig: &Signature, bound: &mut Bound, name: String, value: Value, protocol: Protocol) -> Result<(), OdooError> {
+fn bind_keyword(
+    method: &str,
+    sig: &Signature,
+    bound: &mut Bound,
+    name: String,
+    value: Value,
+    protocol: Protocol,
+) -> Result<(), OdooError> {
     if name == "context" {
         return Ok(());
     }
     if sig.params.iter().any(|(p, _)| *p == name) {
         if bound.values.contains_key(&name) {
-            return Err(OdooError::TypeError(format!("{method}() got multiple values for argument '{name}'")));
+            return Err(OdooError::TypeError(format!(
+                "{method}() got multiple values for argument '{name}'"
+            )));
         }
         bound.values.insert(name, value);
         return Ok(());
@@ -211,21 +302,40 @@ fn bind_keyword(method: &str, sig: &Signature, bound: &mut Bound, name: String, 
         return Ok(());
     }
     if sig.read_kwargs {
-        return Err(OdooError::TypeError(format!("BaseModel._read_format() got an unexpected keyword argument '{name}'")));
+        return Err(OdooError::TypeError(format!(
+            "BaseModel._read_format() got an unexpected keyword argument '{name}'"
+        )));
     }
     match protocol {
-        Protocol::Json2 => Err(OdooError::Unprocessable(format!("got an unexpected keyword argument '{name}'"))),
-        Protocol::Legacy => Err(OdooError::TypeError(format!("{method}() got an unexpected keyword argument '{name}'"))),
+        Protocol::Json2 => Err(OdooError::Unprocessable(format!(
+            "got an unexpected keyword argument '{name}'"
+        ))),
+        Protocol::Legacy => Err(OdooError::TypeError(format!(
+            "{method}() got an unexpected keyword argument '{name}'"
+        ))),
     }
 }
 
-fn require(method: &str, sig: &Signature, bound: &Bound, protocol: Protocol) -> Result<(), OdooError> {
-    let Some((missing, _)) = sig.params.iter().find(|(name, required)| *required && !bound.values.contains_key(*name)) else {
+fn require(
+    method: &str,
+    sig: &Signature,
+    bound: &Bound,
+    protocol: Protocol,
+) -> Result<(), OdooError> {
+    let Some((missing, _)) = sig
+        .params
+        .iter()
+        .find(|(name, required)| *required && !bound.values.contains_key(*name))
+    else {
         return Ok(());
     };
     match protocol {
-        Protocol::Json2 => Err(OdooError::Unprocessable(format!("missing a required argument: '{missing}'"))),
-        Protocol::Legacy => Err(OdooError::TypeError(format!("{method}() missing 1 required positional argument: '{missing}'"))),
+        Protocol::Json2 => Err(OdooError::Unprocessable(format!(
+            "missing a required argument: '{missing}'"
+        ))),
+        Protocol::Legacy => Err(OdooError::TypeError(format!(
+            "{method}() missing 1 required positional argument: '{missing}'"
+        ))),
     }
 }
 
@@ -281,16 +391,27 @@ fn visible(env: Env, model: &Model, record: &Record) -> bool {
         return true;
     }
     let order = match model.name.as_str() {
-        "sale.order.line" => record.many2one_id("order_id").and_then(|id| env.db.table("sale.order")?.records.get(&id)),
+        "sale.order.line" => record
+            .many2one_id("order_id")
+            .and_then(|id| env.db.table("sale.order")?.records.get(&id)),
         _ => Some(record),
     };
-    order.is_some_and(|o| o.many2one_id("user_id").is_none_or(|uid| uid == env.user.uid))
+    order.is_some_and(|o| {
+        o.many2one_id("user_id")
+            .is_none_or(|uid| uid == env.user.uid)
+    })
 }
 
 fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Record>, OdooError> {
-    let ctx = Context { model, profile: env.profile };
+    let ctx = Context {
+        model,
+        profile: env.profile,
+    };
     let domain = Domain::parse(bound.get("domain").unwrap_or(&Value::Null), ctx)?;
-    let order = bound.get("order").and_then(Value::as_str).unwrap_or(&model.default_order);
+    let order = bound
+        .get("order")
+        .and_then(Value::as_str)
+        .unwrap_or(&model.default_order);
     let terms = parse_order(order, model, env.profile)?;
     let table = env.db.table(&model.name).map(|t| t.records.values());
     let mut found: Vec<&Record> = table
@@ -309,7 +430,12 @@ fn search_read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooErro
     let fields = check_fields(env, model, bound.strings("fields"))?;
 
     let records = find(env, model, bound)?;
-    Ok(Value::Array(records.into_iter().map(|r| render(env, model, r, &fields)).collect()))
+    Ok(Value::Array(
+        records
+            .into_iter()
+            .map(|r| render(env, model, r, &fields))
+            .collect(),
+    ))
 }
 
 fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
@@ -320,7 +446,9 @@ fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for id in &bound.ids {
-        let Some(record) = table.and_then(|t| t.records.get(id)) else { continue };
+        let Some(record) = table.and_then(|t| t.records.get(id)) else {
+            continue;
+        };
         if !visible(env, model, record) {
             return Err(OdooError::AccessError(rule_message(env, model, record)));
         }
@@ -345,11 +473,26 @@ fn rule_message(env: Env, model: &Model, record: &Record) -> String {
 
 fn check_fields(env: Env, model: &Model, fields: Vec<String>) -> Result<Vec<String>, OdooError> {
     if fields.is_empty() {
-        return Ok(model.fields.keys().filter(|f| f.as_str() != "id").cloned().collect());
+        return Ok(model
+            .fields
+            .keys()
+            .filter(|f| f.as_str() != "id")
+            .cloned()
+            .collect());
     }
-    let on = if env.profile.version >= 19 { "" } else { "model " };
-    match fields.iter().find(|f| !model.fields.contains_key(f.as_str())) {
-        Some(bad) => Err(OdooError::ValueError(format!("Invalid field '{bad}' on {on}'{}'", model.name))),
+    let on = if env.profile.version >= 19 {
+        ""
+    } else {
+        "model "
+    };
+    match fields
+        .iter()
+        .find(|f| !model.fields.contains_key(f.as_str()))
+    {
+        Some(bad) => Err(OdooError::ValueError(format!(
+            "Invalid field '{bad}' on {on}'{}'",
+            model.name
+        ))),
         None => Ok(fields.into_iter().filter(|f| f != "id").collect()),
     }
 }
@@ -368,7 +511,11 @@ fn field_value(env: Env, model: &Model, record: &Record, field: &str) -> Value {
     let stored = record.values.get(field);
     match (model.name.as_str(), field, stored) {
         ("sale.order.line", "parent_id", None) => line_parent(env, record),
-        ("sale.order.line", "price_total", None) => record.values.get("price_subtotal").cloned().unwrap_or(json!(0.0)),
+        ("sale.order.line", "price_total", None) => record
+            .values
+            .get("price_subtotal")
+            .cloned()
+            .unwrap_or(json!(0.0)),
         _ => record.read_value(model, field),
     }
 }
@@ -377,11 +524,23 @@ fn field_value(env: Env, model: &Model, record: &Record, field: &str) -> Value {
 /// section before it, else that section; a subsection belongs to its section.
 fn line_parent(env: Env, line: &Record) -> Value {
     let lines = env.db.table("sale.order.line");
-    let order = line.many2one_id("order_id").and_then(|id| env.db.table("sale.order")?.records.get(&id));
-    let Some(order) = order else { return json!(false) };
-    let ids = order.values.get("order_line").and_then(Value::as_array).cloned().unwrap_or_default();
+    let order = line
+        .many2one_id("order_id")
+        .and_then(|id| env.db.table("sale.order")?.records.get(&id));
+    let Some(order) = order else {
+        return json!(false);
+    };
+    let ids = order
+        .values
+        .get("order_line")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let (mut section, mut subsection): (Option<&Record>, Option<&Record>) = (None, None);
-    for other in ids.iter().filter_map(|id| lines?.records.get(&id.as_i64()?)) {
+    for other in ids
+        .iter()
+        .filter_map(|id| lines?.records.get(&id.as_i64()?))
+    {
         if other.id == line.id {
             break;
         }
@@ -400,9 +559,24 @@ fn line_parent(env: Env, line: &Record) -> Value {
 }
 
 fn line_display_name(order: &Record, line: &Record) -> String {
-    let text = |r: &Record, f: &str| r.values.get(f).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let partner = order.values.get("partner_id").and_then(|p| p.get(1)?.as_str()).unwrap_or_default().to_owned();
-    format!("{} - {} ({partner})", text(order, "name"), text(line, "name"))
+    let text = |r: &Record, f: &str| {
+        r.values
+            .get(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let partner = order
+        .values
+        .get("partner_id")
+        .and_then(|p| p.get(1)?.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    format!(
+        "{} - {} ({partner})",
+        text(order, "name"),
+        text(line, "name")
+    )
 }
 
 fn search(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
@@ -414,11 +588,16 @@ fn search(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
 
 fn search_count(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
     require_read(env, model)?;
-    let mut unlimited = Bound { ids: Vec::new(), values: bound.values.clone() };
+    let mut unlimited = Bound {
+        ids: Vec::new(),
+        values: bound.values.clone(),
+    };
     unlimited.values.remove("limit");
 
     let count = find(env, model, &unlimited)?.len();
-    Ok(json!(bound.usize("limit").map_or(count, |limit| count.min(limit))))
+    Ok(json!(bound
+        .usize("limit")
+        .map_or(count, |limit| count.min(limit))))
 }
 
 fn fields_get(model: &Model, bound: &Bound) -> Value {
@@ -436,12 +615,17 @@ fn fields_get(model: &Model, bound: &Bound) -> Value {
 fn operation_allowed(env: Env, model: &Model, operation: &str) -> bool {
     match operation {
         "read" => can_read(env.user, model),
-        _ => env.user.kind == UserKind::Admin || (model.sales_protected && can_read(env.user, model)),
+        _ => {
+            env.user.kind == UserKind::Admin || (model.sales_protected && can_read(env.user, model))
+        }
     }
 }
 
 fn check_access_rights(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
-    let operation = bound.get("operation").and_then(Value::as_str).unwrap_or("read");
+    let operation = bound
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or("read");
     let raise = bound.get("raise_exception").is_none_or(truthy);
     let allowed = operation_allowed(env, model, operation);
     match (allowed, raise) {
@@ -464,7 +648,10 @@ fn truthy(value: &Value) -> bool {
 }
 
 fn has_access(env: Env, model: &Model, bound: &Bound) -> bool {
-    let operation = bound.get("operation").and_then(Value::as_str).unwrap_or("read");
+    let operation = bound
+        .get("operation")
+        .and_then(Value::as_str)
+        .unwrap_or("read");
     let table = env.db.table(&model.name);
     let records_visible = bound
         .ids
@@ -482,10 +669,17 @@ fn check_access(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooErr
 }
 
 fn has_group(env: Env, bound: &Bound) -> Result<Value, OdooError> {
-    let wanted = bound.get("group_ext_id").and_then(Value::as_str).unwrap_or_default();
+    let wanted = bound
+        .get("group_ext_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let uid = bound.ids.first().copied().unwrap_or(env.user.uid);
-    let Some(user) = env.db.user(uid) else { return Ok(Value::Bool(false)) };
+    let Some(user) = env.db.user(uid) else {
+        return Ok(Value::Bool(false));
+    };
     let groups = groups_of(user.kind);
-    let found = GROUPS.iter().any(|(id, xml_id, _, _)| *xml_id == wanted && groups.contains(id));
+    let found = GROUPS
+        .iter()
+        .any(|(id, xml_id, _, _)| *xml_id == wanted && groups.contains(id));
     Ok(Value::Bool(found))
 }

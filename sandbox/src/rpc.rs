@@ -18,14 +18,24 @@ use crate::store::{credentials_match, Database};
 use crate::xmlrpc;
 
 /// `POST /xmlrpc/2/<service>`.
-pub async fn xmlrpc(State(shared): State<Arc<Shared>>, Path(service): Path<String>, body: Bytes) -> Response {
+pub async fn xmlrpc(
+    State(shared): State<Arc<Shared>>,
+    Path(service): Path<String>,
+    body: Bytes,
+) -> Response {
     let text = String::from_utf8_lossy(&body);
     let parsed = xmlrpc::parse_call(&text);
     let (method, params) = match &parsed {
         Ok(call) => (Some(call.method.clone()), call.params.clone()),
         Err(_) => (None, Vec::new()),
     };
-    let record = call_record("xmlrpc", &format!("/xmlrpc/2/{service}"), &service, method.as_deref(), &params);
+    let record = call_record(
+        "xmlrpc",
+        &format!("/xmlrpc/2/{service}"),
+        &service,
+        method.as_deref(),
+        &params,
+    );
 
     respond(&shared, record, BodyKind::Xml, || match parsed {
         Ok(call) => xml_answer(dispatch(&shared, &service, &call.method, call.params)),
@@ -37,7 +47,8 @@ pub async fn xmlrpc(State(shared): State<Arc<Shared>>, Path(service): Path<Strin
 fn xml_answer(result: Result<Value, OdooError>) -> Response {
     match result {
         Ok(value) if xmlrpc::contains_null(&value) => {
-            let error = OdooError::TypeError("cannot marshal None unless allow_none is enabled".into());
+            let error =
+                OdooError::TypeError("cannot marshal None unless allow_none is enabled".into());
             xml_fault(error.fault_code(), &error.fault_string())
         }
         Ok(value) => response(200, XML, xmlrpc::write_response(&value)),
@@ -54,16 +65,32 @@ pub async fn jsonrpc(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
     let parsed: Result<Value, _> = serde_json::from_slice(&body);
     let request = parsed.as_ref().ok();
     let params = request.and_then(|r| r.get("params"));
-    let service = params.and_then(|p| p.get("service")).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let method = params.and_then(|p| p.get("method")).and_then(Value::as_str).map(str::to_owned);
-    let args = params.and_then(|p| p.get("args")).and_then(Value::as_array).cloned().unwrap_or_default();
-    let id = request.and_then(|r| r.get("id")).cloned().unwrap_or(Value::Null);
+    let service = params
+        .and_then(|p| p.get("service"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let method = params
+        .and_then(|p| p.get("method"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let args = params
+        .and_then(|p| p.get("args"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let id = request
+        .and_then(|r| r.get("id"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let record = call_record("jsonrpc", "/jsonrpc", &service, method.as_deref(), &args);
 
     respond(&shared, record, BodyKind::Json, || {
         let result = match (&parsed, &method) {
             (Err(e), _) => Err(OdooError::BadRequest(format!("Invalid JSON data: {e}"))),
-            (Ok(_), None) => Err(OdooError::BadRequest("Invalid JSON-RPC request: no method".into())),
+            (Ok(_), None) => Err(OdooError::BadRequest(
+                "Invalid JSON-RPC request: no method".into(),
+            )),
             (Ok(_), Some(method)) => dispatch(&shared, &service, method, args),
         };
         json_answer(&shared, id, result)
@@ -83,13 +110,22 @@ pub fn json_answer(shared: &Shared, id: Value, result: Result<Value, OdooError>)
         }
         Err(error) => {
             let code = shared.profile.jsonrpc_error_code();
-            body.insert("error".into(), json!({"code": code, "message": "Odoo Server Error", "data": error.serialize()}));
+            body.insert(
+                "error".into(),
+                json!({"code": code, "message": "Odoo Server Error", "data": error.serialize()}),
+            );
         }
     }
     json_response(200, &Value::Object(body))
 }
 
-fn call_record(protocol: &str, path: &str, service: &str, method: Option<&str>, args: &[Value]) -> CallRecord {
+fn call_record(
+    protocol: &str,
+    path: &str,
+    service: &str,
+    method: Option<&str>,
+    args: &[Value],
+) -> CallRecord {
     let text = |index: usize| args.get(index).and_then(Value::as_str).map(str::to_owned);
     let model_call = service == "object" && matches!(method, Some("execute_kw") | Some("execute"));
     let database = match service {
@@ -100,14 +136,23 @@ fn call_record(protocol: &str, path: &str, service: &str, method: Option<&str>, 
         protocol: protocol.into(),
         path: path.into(),
         service: Some(service.to_owned()),
-        method: if model_call { text(4) } else { method.map(str::to_owned) },
+        method: if model_call {
+            text(4)
+        } else {
+            method.map(str::to_owned)
+        },
         model: if model_call { text(3) } else { None },
         database,
     }
 }
 
 /// Runs a legacy service method.
-pub fn dispatch(shared: &Shared, service: &str, method: &str, args: Vec<Value>) -> Result<Value, OdooError> {
+pub fn dispatch(
+    shared: &Shared,
+    service: &str,
+    method: &str,
+    args: Vec<Value>,
+) -> Result<Value, OdooError> {
     match service {
         "common" => common(shared, method, &args),
         "object" => object(shared, method, args),
@@ -121,7 +166,9 @@ fn common(shared: &Shared, method: &str, args: &[Value]) -> Result<Value, OdooEr
         "version" => Ok(shared.profile.version_info()),
         "login" | "authenticate" => authenticate(shared, args),
         "about" => Ok(json!("See http://openerp.com")),
-        other => Err(OdooError::AttributeError(format!("module 'odoo.service.common' has no attribute 'exp_{other}'"))),
+        other => Err(OdooError::AttributeError(format!(
+            "module 'odoo.service.common' has no attribute 'exp_{other}'"
+        ))),
     }
 }
 
@@ -132,7 +179,9 @@ fn text_arg(args: &[Value], index: usize) -> &str {
 fn authenticate(shared: &Shared, args: &[Value]) -> Result<Value, OdooError> {
     let databases = shared.read();
     let db = find_database(&databases, text_arg(args, 0))?;
-    let user = db.user_by_login(text_arg(args, 1)).filter(|u| credentials_match(u, text_arg(args, 2)));
+    let user = db
+        .user_by_login(text_arg(args, 1))
+        .filter(|u| credentials_match(u, text_arg(args, 2)));
     Ok(user.map_or(Value::Bool(false), |u| json!(u.uid)))
 }
 
@@ -156,26 +205,51 @@ fn db_service(shared: &Shared, method: &str) -> Result<Value, OdooError> {
 
 fn object(shared: &Shared, method: &str, mut args: Vec<Value>) -> Result<Value, OdooError> {
     if !matches!(method, "execute_kw" | "execute") || args.len() < 5 {
-        return Err(OdooError::TypeError(format!("{method}() missing required positional arguments")));
+        return Err(OdooError::TypeError(format!(
+            "{method}() missing required positional arguments"
+        )));
     }
     let rest = args.split_off(5);
     let databases = shared.read();
     let db = find_database(&databases, text_arg(&args, 0))?;
     let uid = args[1].as_i64().unwrap_or(0);
     let user = db.user(uid).ok_or_else(|| {
-        OdooError::MissingError(format!("Record does not exist or has been deleted.\n(Record: res.users({uid},), User: {uid})"))
+        OdooError::MissingError(format!(
+            "Record does not exist or has been deleted.\n(Record: res.users({uid},), User: {uid})"
+        ))
     })?;
     if !credentials_match(user, text_arg(&args, 2)) {
         return Err(OdooError::AccessDenied);
     }
-    let arguments = if method == "execute_kw" { execute_kw_arguments(rest) } else { Arguments::Positional { args: rest, kwargs: Map::new() } };
-    let env = Env { db, user, schema: &shared.schema, profile: shared.profile, protocol: Protocol::Legacy };
+    let arguments = if method == "execute_kw" {
+        execute_kw_arguments(rest)
+    } else {
+        Arguments::Positional {
+            args: rest,
+            kwargs: Map::new(),
+        }
+    };
+    let env = Env {
+        db,
+        user,
+        schema: &shared.schema,
+        profile: shared.profile,
+        protocol: Protocol::Legacy,
+    };
 
     orm::call(env, text_arg(&args, 3), text_arg(&args, 4), arguments)
 }
 
 fn execute_kw_arguments(mut rest: Vec<Value>) -> Arguments {
-    let kwargs = if rest.len() > 1 { rest.remove(1).as_object().cloned().unwrap_or_default() } else { Map::new() };
-    let args = rest.first().and_then(Value::as_array).cloned().unwrap_or_default();
+    let kwargs = if rest.len() > 1 {
+        rest.remove(1).as_object().cloned().unwrap_or_default()
+    } else {
+        Map::new()
+    };
+    let args = rest
+        .first()
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     Arguments::Positional { args, kwargs }
 }

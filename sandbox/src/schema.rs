@@ -24,12 +24,18 @@ pub struct Field {
 impl Field {
     /// The field type (`char`, `many2one`, `datetime`...).
     pub fn kind(&self) -> &str {
-        self.attributes.get("type").and_then(Value::as_str).unwrap_or("char")
+        self.attributes
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("char")
     }
 
     /// Whether the field is stored (and so searchable and sortable).
     pub fn stored(&self) -> bool {
-        self.attributes.get("store").and_then(Value::as_bool).unwrap_or(false)
+        self.attributes
+            .get("store")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// The value `read` gives when the record holds none.
@@ -92,7 +98,10 @@ impl Schema {
     /// The schema of a version.
     pub fn for_profile(profile: Profile) -> Schema {
         let mut models = BTreeMap::new();
-        for model in sale_models(profile).into_iter().chain(other_models(profile)) {
+        for model in sale_models(profile)
+            .into_iter()
+            .chain(other_models(profile))
+        {
             models.insert(model.name.clone(), model);
         }
         Schema { models }
@@ -105,10 +114,24 @@ impl Schema {
 }
 
 fn sale_models(profile: Profile) -> Vec<Model> {
-    let text = if profile.version >= 19 { SALE_19 } else { SALE_18 };
+    let text = if profile.version >= 19 {
+        SALE_19
+    } else {
+        SALE_18
+    };
     let parsed: Map<String, Value> = serde_json::from_str(text).unwrap_or_default();
-    let mut order = model_from("sale.order", "Sales Order", "date_order desc, id desc", &parsed);
-    let line = model_from("sale.order.line", "Sales Order Line", "order_id, sequence, id", &parsed);
+    let mut order = model_from(
+        "sale.order",
+        "Sales Order",
+        "date_order desc, id desc",
+        &parsed,
+    );
+    let line = model_from(
+        "sale.order.line",
+        "Sales Order Line",
+        "order_id, sequence, id",
+        &parsed,
+    );
     if !profile.locked_field() {
         use_done_state(&mut order);
     }
@@ -122,7 +145,14 @@ fn model_from(name: &str, description: &str, order: &str, parsed: &Map<String, V
         .map(|fields| {
             fields
                 .iter()
-                .filter_map(|(k, v)| Some((k.clone(), Field { attributes: v.as_object()?.clone() })))
+                .filter_map(|(k, v)| {
+                    Some((
+                        k.clone(),
+                        Field {
+                            attributes: v.as_object()?.clone(),
+                        },
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -140,17 +170,32 @@ fn use_done_state(order: &mut Model) {
     if let Some(state) = order.fields.get_mut("state") {
         state.attributes.insert(
             "selection".into(),
-            json!([["draft", "Quotation"], ["sent", "Quotation Sent"], ["sale", "Sales Order"],
-                   ["done", "Locked"], ["cancel", "Cancelled"]]),
+            json!([
+                ["draft", "Quotation"],
+                ["sent", "Quotation Sent"],
+                ["sale", "Sales Order"],
+                ["done", "Locked"],
+                ["cancel", "Cancelled"]
+            ]),
         );
     }
 }
 
 fn other_models(profile: Profile) -> Vec<Model> {
-    vec![product_model(), uom_model(profile), users_model(profile), groups_model()]
+    vec![
+        product_model(),
+        uom_model(profile),
+        users_model(profile),
+        groups_model(),
+    ]
 }
 
-fn simple_model(name: &str, description: &str, order: &str, fields: &[(&str, &str, &str, Option<&str>, bool)]) -> Model {
+fn simple_model(
+    name: &str,
+    description: &str,
+    order: &str,
+    fields: &[(&str, &str, &str, Option<&str>, bool)],
+) -> Model {
     let mut map = BTreeMap::new();
     let base: [(&str, &str, &str, Option<&str>, bool); 4] = [
         ("id", "integer", "ID", None, true),
@@ -168,7 +213,13 @@ fn simple_model(name: &str, description: &str, order: &str, fields: &[(&str, &st
         }
         map.insert((*field).to_owned(), Field { attributes });
     }
-    Model { name: name.into(), description: description.into(), fields: map, default_order: order.into(), sales_protected: false }
+    Model {
+        name: name.into(),
+        description: description.into(),
+        fields: map,
+        default_order: order.into(),
+        sales_protected: false,
+    }
 }
 
 fn product_model() -> Model {
@@ -195,26 +246,45 @@ fn uom_model(profile: Profile) -> Model {
     if profile.version >= 19 {
         let extra = [
             ("relative_factor", "float", "Contains", None, true),
-            ("relative_uom_id", "many2one", "Reference Unit", Some("uom.uom"), true),
+            (
+                "relative_uom_id",
+                "many2one",
+                "Reference Unit",
+                Some("uom.uom"),
+                true,
+            ),
             ("rounding", "float", "Rounding Precision", None, false),
         ];
         let fields: Vec<_> = common.into_iter().chain(extra).collect();
         return simple_model("uom.uom", "Product Unit", "sequence, id", &fields);
     }
     let extra = [
-        ("category_id", "many2one", "Category", Some("uom.category"), true),
+        (
+            "category_id",
+            "many2one",
+            "Category",
+            Some("uom.category"),
+            true,
+        ),
         ("factor_inv", "float", "Bigger Ratio", None, false),
         ("uom_type", "selection", "Type", None, true),
         ("rounding", "float", "Rounding Precision", None, true),
     ];
     let fields: Vec<_> = common.into_iter().chain(extra).collect();
-    let mut model = simple_model("uom.uom", "Product Unit of Measure", "factor DESC, id", &fields);
+    let mut model = simple_model(
+        "uom.uom",
+        "Product Unit of Measure",
+        "factor DESC, id",
+        &fields,
+    );
     if let Some(field) = model.fields.get_mut("uom_type") {
         field.attributes.insert(
             "selection".into(),
-            json!([["bigger", "Bigger than the reference Unit of Measure"],
-                   ["reference", "Reference Unit of Measure for this category"],
-                   ["smaller", "Smaller than the reference Unit of Measure"]]),
+            json!([
+                ["bigger", "Bigger than the reference Unit of Measure"],
+                ["reference", "Reference Unit of Measure for this category"],
+                ["smaller", "Smaller than the reference Unit of Measure"]
+            ]),
         );
     }
     model
@@ -230,8 +300,20 @@ fn users_model(profile: Profile) -> Model {
             ("login", "char", "Login", None, true),
             ("active", "boolean", "Active", None, true),
             ("share", "boolean", "Share User", None, true),
-            ("company_id", "many2one", "Company", Some("res.company"), true),
-            (profile.user_groups_field(), "many2many", "Groups", Some("res.groups"), true),
+            (
+                "company_id",
+                "many2one",
+                "Company",
+                Some("res.company"),
+                true,
+            ),
+            (
+                profile.user_groups_field(),
+                "many2many",
+                "Groups",
+                Some("res.groups"),
+                true,
+            ),
         ],
     )
 }
@@ -257,7 +339,10 @@ mod tests {
         let schema = Schema::for_profile(Profile { version: 18 });
 
         assert_eq!(schema.model("sale.order").map(|m| m.fields.len()), Some(98));
-        assert_eq!(schema.model("sale.order.line").map(|m| m.fields.len()), Some(71));
+        assert_eq!(
+            schema.model("sale.order.line").map(|m| m.fields.len()),
+            Some(71)
+        );
     }
 
     #[test]
@@ -266,7 +351,9 @@ mod tests {
         let order = schema.model("sale.order").unwrap();
 
         assert!(!order.fields.contains_key("locked"));
-        assert!(order.fields["state"].attributes["selection"].to_string().contains("done"));
+        assert!(order.fields["state"].attributes["selection"]
+            .to_string()
+            .contains("done"));
     }
 
     #[test]

@@ -50,9 +50,9 @@ async fn serve_connection(stream: tokio::net::TcpStream, router: Router) {
             Ok::<_, ResetOnPurpose>(answer)
         }
     });
-    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     if let Err(error) = connection.await {
         tracing::debug!(%error, "connection ended");
     }
 }
-

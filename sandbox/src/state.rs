@@ -26,7 +26,9 @@ pub struct Shared {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
@@ -46,12 +48,16 @@ impl Shared {
 
     /// The databases, for reading.
     pub fn read(&self) -> RwLockReadGuard<'_, Vec<Database>> {
-        self.databases.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.databases
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The databases, for writing.
     pub fn write(&self) -> RwLockWriteGuard<'_, Vec<Database>> {
-        self.databases.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.databases
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The names of the databases served.
@@ -61,7 +67,9 @@ impl Shared {
 
     /// Logs a call and returns the fault it gets, if any.
     pub fn observe(&self, call: CallRecord) -> Option<Fault> {
-        let fault = lock(&self.faults).iter_mut().find_map(|rule| rule.observe(&call));
+        let fault = lock(&self.faults)
+            .iter_mut()
+            .find_map(|rule| rule.observe(&call));
         lock(&self.calls).push(call);
         fault
     }
@@ -98,7 +106,11 @@ impl Shared {
 
     /// Reserves a new id of a model for a write not committed yet.
     pub fn reserve_id(&self, model: &str) -> i64 {
-        let next_in_table = self.read().first().and_then(|d| d.table(model)).map_or(1, |t| t.next_id());
+        let next_in_table = self
+            .read()
+            .first()
+            .and_then(|d| d.table(model))
+            .map_or(1, |t| t.next_id());
         let mut reserved = lock(&self.reserved);
         let entry = reserved.entry(model.to_owned()).or_insert(0);
         *entry = (*entry + 1).max(next_in_table);

@@ -31,7 +31,12 @@ pub struct Record {
 impl Record {
     /// A record whose creation and last write are `stamp`.
     pub fn new(id: i64, values: Map<String, Value>, stamp: NaiveDateTime) -> Record {
-        Record { id, values, write_date: stamp, create_date: stamp }
+        Record {
+            id,
+            values,
+            write_date: stamp,
+            create_date: stamp,
+        }
     }
 
     /// The value `read` gives for a field of this record's model.
@@ -42,7 +47,11 @@ impl Record {
             "create_date" => Value::from(format_datetime(self.create_date)),
             "display_name" => self.display_name(),
             _ => self.values.get(field).cloned().unwrap_or_else(|| {
-                model.fields.get(field).map(|f| f.empty_value()).unwrap_or(Value::Bool(false))
+                model
+                    .fields
+                    .get(field)
+                    .map(|f| f.empty_value())
+                    .unwrap_or(Value::Bool(false))
             }),
         }
     }
@@ -51,7 +60,11 @@ impl Record {
         if let Some(name) = self.values.get("display_name") {
             return name.clone();
         }
-        let name = self.values.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = self
+            .values
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match self.values.get("default_code").and_then(Value::as_str) {
             Some(code) => Value::from(format!("[{code}] {name}")),
             None => Value::from(name),
@@ -75,7 +88,11 @@ pub fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .ok()
-        .or_else(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0))
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })
 }
 
 /// All rows of one model.

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::faults::{FaultRule, CallRecord};
+use crate::faults::{CallRecord, FaultRule};
 use crate::http::{http_call, json_response, not_found_page, respond, response, BodyKind, HTML};
 use crate::rpc::json_answer;
 use crate::state::Shared;
@@ -30,7 +30,11 @@ pub async fn version(State(shared): State<Arc<Shared>>, OriginalUri(uri): Origin
 }
 
 /// `/web/webclient/version_info`: a JSON-RPC route; a plain GET is refused with HTTP 400.
-pub async fn version_info(State(shared): State<Arc<Shared>>, method: Method, body: Bytes) -> Response {
+pub async fn version_info(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    body: Bytes,
+) -> Response {
     respond(&shared, http_call("/web/webclient/version_info"), BodyKind::Json, || {
         if method != Method::POST {
             return response(400, HTML, "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n<p>Request inferred type is compatible with [&#39;http&#39;] but &#39;/web/webclient/version_info&#39; is type=&#39;json&#39;.</p>\n");
@@ -42,14 +46,26 @@ pub async fn version_info(State(shared): State<Arc<Shared>>, method: Method, bod
 
 /// `POST /web/database/list` (JSON-RPC).
 pub async fn database_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    respond(&shared, http_call("/web/database/list"), BodyKind::Json, || {
-        json_answer(&shared, request_id(&body), Ok(json!(shared.database_names())))
-    })
+    respond(
+        &shared,
+        http_call("/web/database/list"),
+        BodyKind::Json,
+        || {
+            json_answer(
+                &shared,
+                request_id(&body),
+                Ok(json!(shared.database_names())),
+            )
+        },
+    )
     .await
 }
 
 fn request_id(body: &Bytes) -> Value {
-    serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null)
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(Value::Null)
 }
 
 /// `GET /`: a redirect to the web client.
@@ -63,15 +79,27 @@ pub async fn root(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 /// Any other path: Werkzeug's 404 page.
-pub async fn not_found(State(shared): State<Arc<Shared>>, OriginalUri(uri): OriginalUri) -> Response {
-    respond(&shared, http_call(uri.path()), BodyKind::Html, not_found_page).await
+pub async fn not_found(
+    State(shared): State<Arc<Shared>>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    respond(
+        &shared,
+        http_call(uri.path()),
+        BodyKind::Html,
+        not_found_page,
+    )
+    .await
 }
 
 /// The control routes: `GET`/`DELETE /calls`, `POST`/`DELETE /faults`, `GET /users`.
 pub fn control_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/calls", get(list_calls).delete(clear_calls))
-        .route("/faults", axum::routing::post(add_fault).delete(clear_faults))
+        .route(
+            "/faults",
+            axum::routing::post(add_fault).delete(clear_faults),
+        )
         .route("/users", get(list_users))
 }
 

@@ -43,7 +43,8 @@ pub enum MethodResponse {
 
 /// Reads a `<methodCall>` document.
 pub fn parse_call(text: &str) -> Result<MethodCall, XmlRpcError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| XmlRpcError::Malformed(e.to_string()))?;
+    let doc =
+        roxmltree::Document::parse(text).map_err(|e| XmlRpcError::Malformed(e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().name() != "methodCall" {
         return Err(XmlRpcError::Invalid("root is not methodCall".into()));
@@ -62,7 +63,8 @@ pub fn parse_call(text: &str) -> Result<MethodCall, XmlRpcError> {
 
 /// Reads a `<methodResponse>` document.
 pub fn parse_response(text: &str) -> Result<MethodResponse, XmlRpcError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| XmlRpcError::Malformed(e.to_string()))?;
+    let doc =
+        roxmltree::Document::parse(text).map_err(|e| XmlRpcError::Malformed(e.to_string()))?;
     let root = doc.root_element();
     if let Some(fault) = child(root, "fault") {
         return read_fault(fault);
@@ -81,8 +83,13 @@ fn read_fault(fault: roxmltree::Node) -> Result<MethodResponse, XmlRpcError> {
     let code = value.get("faultCode").and_then(Value::as_i64);
     let string = value.get("faultString").and_then(Value::as_str);
     match (code, string) {
-        (Some(code), Some(string)) => Ok(MethodResponse::Fault { code, string: string.to_owned() }),
-        _ => Err(XmlRpcError::Invalid("fault without faultCode/faultString".into())),
+        (Some(code), Some(string)) => Ok(MethodResponse::Fault {
+            code,
+            string: string.to_owned(),
+        }),
+        _ => Err(XmlRpcError::Invalid(
+            "fault without faultCode/faultString".into(),
+        )),
     }
 }
 
@@ -90,7 +97,8 @@ fn read_params(params: roxmltree::Node) -> Result<Vec<Value>, XmlRpcError> {
     elements(params)
         .filter(|n| n.tag_name().name() == "param")
         .map(|param| {
-            let value = child(param, "value").ok_or_else(|| XmlRpcError::Invalid("param without value".into()))?;
+            let value = child(param, "value")
+                .ok_or_else(|| XmlRpcError::Invalid("param without value".into()))?;
             read_value(value)
         })
         .collect()
@@ -114,19 +122,26 @@ fn read_value(value: roxmltree::Node) -> Result<Value, XmlRpcError> {
 }
 
 fn read_int(text: &str) -> Result<Value, XmlRpcError> {
-    let n: i64 = text.trim().parse().map_err(|_| XmlRpcError::Invalid(format!("bad int {text}")))?;
+    let n: i64 = text
+        .trim()
+        .parse()
+        .map_err(|_| XmlRpcError::Invalid(format!("bad int {text}")))?;
     Ok(Value::from(n))
 }
 
 fn read_double(text: &str) -> Result<Value, XmlRpcError> {
-    let f: f64 = text.trim().parse().map_err(|_| XmlRpcError::Invalid(format!("bad double {text}")))?;
+    let f: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| XmlRpcError::Invalid(format!("bad double {text}")))?;
     Number::from_f64(f)
         .map(Value::Number)
         .ok_or_else(|| XmlRpcError::Invalid(format!("non-finite double {text}")))
 }
 
 fn read_array(array: roxmltree::Node) -> Result<Value, XmlRpcError> {
-    let data = child(array, "data").ok_or_else(|| XmlRpcError::Invalid("array without data".into()))?;
+    let data =
+        child(array, "data").ok_or_else(|| XmlRpcError::Invalid("array without data".into()))?;
     let items = elements(data)
         .filter(|n| n.tag_name().name() == "value")
         .map(read_value)
@@ -137,14 +152,19 @@ fn read_array(array: roxmltree::Node) -> Result<Value, XmlRpcError> {
 fn read_struct(node: roxmltree::Node) -> Result<Value, XmlRpcError> {
     let mut map = Map::new();
     for member in elements(node).filter(|n| n.tag_name().name() == "member") {
-        let name = child(member, "name").and_then(|n| n.text()).unwrap_or_default();
-        let value = child(member, "value").ok_or_else(|| XmlRpcError::Invalid("member without value".into()))?;
+        let name = child(member, "name")
+            .and_then(|n| n.text())
+            .unwrap_or_default();
+        let value = child(member, "value")
+            .ok_or_else(|| XmlRpcError::Invalid("member without value".into()))?;
         map.insert(name.to_owned(), read_value(value)?);
     }
     Ok(Value::Object(map))
 }
 
-fn elements<'a, 'i>(node: roxmltree::Node<'a, 'i>) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
+fn elements<'a, 'i>(
+    node: roxmltree::Node<'a, 'i>,
+) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> {
     node.children().filter(roxmltree::Node::is_element)
 }
 
@@ -183,7 +203,10 @@ pub fn write_fault(code: i64, string: &str) -> String {
 
 /// Writes a `<methodCall>` (used by tests and tools that talk to the sandbox).
 pub fn write_call(method: &str, params: &[Value]) -> String {
-    let mut out = format!("<?xml version='1.0'?>\n<methodCall>\n<methodName>{}</methodName>\n<params>\n", escape(method));
+    let mut out = format!(
+        "<?xml version='1.0'?>\n<methodCall>\n<methodName>{}</methodName>\n<params>\n",
+        escape(method)
+    );
     for param in params {
         out.push_str("<param>\n");
         write_value(&mut out, param);
@@ -197,7 +220,11 @@ fn write_value(out: &mut String, value: &Value) {
     out.push_str("<value>");
     match value {
         Value::Null => out.push_str("<nil/>"),
-        Value::Bool(b) => out.push_str(if *b { "<boolean>1</boolean>" } else { "<boolean>0</boolean>" }),
+        Value::Bool(b) => out.push_str(if *b {
+            "<boolean>1</boolean>"
+        } else {
+            "<boolean>0</boolean>"
+        }),
         Value::Number(n) => write_number(out, n),
         Value::String(s) => {
             out.push_str("<string>");
@@ -214,7 +241,10 @@ fn write_number(out: &mut String, n: &Number) {
     if let Some(i) = n.as_i64() {
         out.push_str(&format!("<int>{i}</int>"));
     } else {
-        out.push_str(&format!("<double>{}</double>", python_float(n.as_f64().unwrap_or_default())));
+        out.push_str(&format!(
+            "<double>{}</double>",
+            python_float(n.as_f64().unwrap_or_default())
+        ));
     }
 }
 
@@ -273,7 +303,12 @@ mod tests {
 
     #[test]
     fn a_written_call_reads_back_with_its_parameters() {
-        let params = vec![json!("db"), json!(8), json!([[["state", "in", ["sale"]]]]), json!({})];
+        let params = vec![
+            json!("db"),
+            json!(8),
+            json!([[["state", "in", ["sale"]]]]),
+            json!({}),
+        ];
 
         let call = parse_call(&write_call("execute_kw", &params)).unwrap();
 
@@ -285,12 +320,19 @@ mod tests {
     fn a_fault_reads_back_with_code_and_string() {
         let parsed = parse_response(&write_fault(3, "Access Denied")).unwrap();
 
-        assert_eq!(parsed, MethodResponse::Fault { code: 3, string: "Access Denied".into() });
+        assert_eq!(
+            parsed,
+            MethodResponse::Fault {
+                code: 3,
+                string: "Access Denied".into()
+            }
+        );
     }
 
     #[test]
     fn untyped_values_are_strings_and_nil_is_null() {
-        let text = "<methodCall><methodName>x</methodName><params><param><value>abc</value></param>\
+        let text =
+            "<methodCall><methodName>x</methodName><params><param><value>abc</value></param>\
                     <param><value><nil/></value></param></params></methodCall>";
 
         let call = parse_call(text).unwrap();

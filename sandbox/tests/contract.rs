@@ -9,6 +9,8 @@
 //! The recordings live in `shared/odoo` beside the repository: `../../shared/odoo` from this
 //! crate's manifest in the working tree, `../shared/odoo` from the repository root in CI.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -37,11 +39,19 @@ const SKIPPED: [&str; 2] = [
 
 fn shared_odoo() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [manifest.join("../../shared/odoo"), manifest.join("../shared/odoo")];
+    let candidates = [
+        manifest.join("../../shared/odoo"),
+        manifest.join("../shared/odoo"),
+    ];
     candidates
         .into_iter()
         .find(|p| p.join("transcripts").is_dir())
-        .unwrap_or_else(|| panic!("no shared/odoo beside the repository of {}", manifest.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "no shared/odoo beside the repository of {}",
+                manifest.display()
+            )
+        })
 }
 
 struct Case {
@@ -52,12 +62,22 @@ struct Case {
 
 fn cases(version: &str) -> Vec<Case> {
     let root = shared_odoo().join("transcripts").join(version);
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     dirs.into_iter()
         .map(|dir| {
-            let meta: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
-            Case { name: dir.file_name().unwrap().to_string_lossy().into_owned(), dir, meta }
+            let meta: Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap())
+                    .unwrap();
+            Case {
+                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+                dir,
+                meta,
+            }
         })
         .filter(|case| !SKIPPED.contains(&case.name.as_str()))
         .collect()
@@ -66,7 +86,9 @@ fn cases(version: &str) -> Vec<Case> {
 async fn recorded_sandbox(version: u8, databases: &[&str]) -> Sandbox {
     let config = SandboxConfig::new(version)
         .with_databases(databases.iter().copied())
-        .with_dataset(Dataset::Recorded { dir: shared_odoo().join("datasets") });
+        .with_dataset(Dataset::Recorded {
+            dir: shared_odoo().join("datasets"),
+        });
     Sandbox::start(config).await.unwrap()
 }
 
@@ -74,8 +96,13 @@ async fn recorded_sandbox(version: u8, databases: &[&str]) -> Sandbox {
 fn caller(sandbox: &Sandbox, case: &Case) -> SandboxUser {
     let shows = case.meta["shows"].as_str().unwrap_or_default();
     let uid = case.meta["request"]["rpc"]["uid"].as_i64();
-    let noaccess = shows.contains("noaccess") || uid == Some(sandbox.user(UserKind::NoSalesAccess).uid);
-    sandbox.user(if noaccess { UserKind::NoSalesAccess } else { UserKind::SalesAll })
+    let noaccess =
+        shows.contains("noaccess") || uid == Some(sandbox.user(UserKind::NoSalesAccess).uid);
+    sandbox.user(if noaccess {
+        UserKind::NoSalesAccess
+    } else {
+        UserKind::SalesAll
+    })
 }
 
 fn with_secrets(text: &str, user: &SandboxUser, api_user: &SandboxUser) -> String {
@@ -96,14 +123,26 @@ async fn replay(sandbox: &Sandbox, case: &Case) -> support::Answer {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h[0].as_str().unwrap().to_owned(), with_secrets(h[1].as_str().unwrap(), &user, &api_user)))
+        .map(|h| {
+            (
+                h[0].as_str().unwrap().to_owned(),
+                with_secrets(h[1].as_str().unwrap(), &user, &api_user),
+            )
+        })
         .filter(|(name, _)| !skip.contains(&name.to_lowercase().as_str()))
         .collect();
-    let body_file = ["request.body.xml", "request.body.json"].iter().map(|f| case.dir.join(f)).find(|p| p.exists());
-    let body = body_file.map(|p| with_secrets(&std::fs::read_to_string(p).unwrap(), &user, &api_user)).unwrap_or_default();
+    let body_file = ["request.body.xml", "request.body.json"]
+        .iter()
+        .map(|f| case.dir.join(f))
+        .find(|p| p.exists());
+    let body = body_file
+        .map(|p| with_secrets(&std::fs::read_to_string(p).unwrap(), &user, &api_user))
+        .unwrap_or_default();
     let method = request["method"].as_str().unwrap();
     let path = request["path"].as_str().unwrap();
-    support::send(sandbox.addr(), method, path, &headers, body.as_bytes()).await.unwrap()
+    support::send(sandbox.addr(), method, path, &headers, body.as_bytes())
+        .await
+        .unwrap()
 }
 
 fn normalized(content_type: &str) -> String {
@@ -120,10 +159,17 @@ fn compare(case: &Case, answer: &support::Answer) -> Vec<String> {
     }
     let content_type = response["content_type"].as_str().unwrap_or_default();
     if normalized(answer.header("content-type").unwrap_or_default()) != normalized(content_type) {
-        problems.push(format!("content type {:?} instead of {content_type:?}", answer.header("content-type")));
+        problems.push(format!(
+            "content type {:?} instead of {content_type:?}",
+            answer.header("content-type")
+        ));
     }
     compare_headers(response, answer, &mut problems);
-    let body_file = case.dir.join(response["body_file"].as_str().unwrap_or("response.body.html"));
+    let body_file = case.dir.join(
+        response["body_file"]
+            .as_str()
+            .unwrap_or("response.body.html"),
+    );
     let recorded = std::fs::read_to_string(&body_file).unwrap_or_default();
     let keys_only = ORDER_WITHIN_SECOND_UNKNOWN.contains(&case.name.as_str());
     match body_file.extension().and_then(|e| e.to_str()) {
@@ -135,15 +181,31 @@ fn compare(case: &Case, answer: &support::Answer) -> Vec<String> {
 }
 
 fn compare_headers(response: &Value, answer: &support::Answer, problems: &mut Vec<String>) {
-    for (name, value) in response["headers"].as_array().unwrap().iter().filter_map(|h| Some((h[0].as_str()?, h[1].as_str()?))) {
-        let wanted = matches!(name.to_lowercase().as_str(), "location" | "www-authenticate" | "retry-after");
+    for (name, value) in response["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| Some((h[0].as_str()?, h[1].as_str()?)))
+    {
+        let wanted = matches!(
+            name.to_lowercase().as_str(),
+            "location" | "www-authenticate" | "retry-after"
+        );
         if wanted && answer.header(name).map(str::trim) != Some(value.trim()) {
-            problems.push(format!("header {name} {:?} instead of {value:?}", answer.header(name)));
+            problems.push(format!(
+                "header {name} {:?} instead of {value:?}",
+                answer.header(name)
+            ));
         }
     }
 }
 
-fn compare_json_bodies(recorded: &str, answer: &support::Answer, keys_only: bool, problems: &mut Vec<String>) {
+fn compare_json_bodies(
+    recorded: &str,
+    answer: &support::Answer,
+    keys_only: bool,
+    problems: &mut Vec<String>,
+) {
     let expected: Value = serde_json::from_str(recorded).unwrap();
     let Ok(actual) = serde_json::from_slice::<Value>(&answer.body) else {
         problems.push(format!("body is not JSON: {}", answer.text()));
@@ -155,12 +217,21 @@ fn compare_json_bodies(recorded: &str, answer: &support::Answer, keys_only: bool
     }
     for pointer in ["/error/code", "/error/data/name", "/name"] {
         if expected.pointer(pointer) != actual.pointer(pointer) {
-            problems.push(format!("{pointer} {:?} instead of {:?}", actual.pointer(pointer), expected.pointer(pointer)));
+            problems.push(format!(
+                "{pointer} {:?} instead of {:?}",
+                actual.pointer(pointer),
+                expected.pointer(pointer)
+            ));
         }
     }
 }
 
-fn compare_xml_bodies(recorded: &str, answer: &support::Answer, keys_only: bool, problems: &mut Vec<String>) {
+fn compare_xml_bodies(
+    recorded: &str,
+    answer: &support::Answer,
+    keys_only: bool,
+    problems: &mut Vec<String>,
+) {
     let expected = parse_response(recorded).unwrap();
     let actual = match parse_response(&answer.text()) {
         Ok(actual) => actual,
@@ -173,12 +244,25 @@ fn compare_xml_bodies(recorded: &str, answer: &support::Answer, keys_only: bool,
                 same_values(e, a, "$", problems);
             }
         }
-        (MethodResponse::Fault { code: ec, string: es }, MethodResponse::Fault { code: ac, string: as_ }) => {
+        (
+            MethodResponse::Fault {
+                code: ec,
+                string: es,
+            },
+            MethodResponse::Fault {
+                code: ac,
+                string: as_,
+            },
+        ) => {
             if ec != ac {
                 problems.push(format!("fault code {ac} instead of {ec}"));
             }
             if *ec == 1 && exception_type(es) != exception_type(as_) {
-                problems.push(format!("exception {} instead of {}", exception_type(as_), exception_type(es)));
+                problems.push(format!(
+                    "exception {} instead of {}",
+                    exception_type(as_),
+                    exception_type(es)
+                ));
             }
         }
         _ => problems.push(format!("answer {actual:?} instead of {expected:?}")),
@@ -187,7 +271,11 @@ fn compare_xml_bodies(recorded: &str, answer: &support::Answer, keys_only: bool,
 
 /// The exception type on the last line of a traceback (`ValueError: ...` → `ValueError`).
 fn exception_type(traceback: &str) -> String {
-    let last = traceback.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    let last = traceback
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
     last.split(':').next().unwrap_or_default().to_owned()
 }
 
@@ -204,8 +292,18 @@ fn shape(expected: &Value, actual: &Value, at: &str, keys_only: bool, problems: 
             if keys_only {
                 return;
             }
-            for (key, value) in e.iter().filter_map(|(k, v)| Some((k, v, a.get(k)?))).map(|(k, v, av)| (k, (v, av))) {
-                shape(value.0, value.1, &format!("{at}.{key}"), keys_only, problems);
+            for (key, value) in e
+                .iter()
+                .filter_map(|(k, v)| Some((k, v, a.get(k)?)))
+                .map(|(k, v, av)| (k, (v, av)))
+            {
+                shape(
+                    value.0,
+                    value.1,
+                    &format!("{at}.{key}"),
+                    keys_only,
+                    problems,
+                );
             }
         }
         (Value::Array(e), Value::Array(a)) => {
@@ -216,7 +314,9 @@ fn shape(expected: &Value, actual: &Value, at: &str, keys_only: bool, problems: 
                 shape(e, a, &format!("{at}[{index}]"), keys_only, problems);
             }
         }
-        (e, a) if kind(e) != kind(a) => problems.push(format!("{at}: {} {a} instead of {} {e}", kind(a), kind(e))),
+        (e, a) if kind(e) != kind(a) => {
+            problems.push(format!("{at}: {} {a} instead of {} {e}", kind(a), kind(e)))
+        }
         _ => {}
     }
 }
@@ -260,7 +360,10 @@ async fn check_all(sandboxes: &[(&str, &Sandbox)], version: &str) {
     let mut replayed = 0;
     for case in cases(version) {
         let instance = case.meta["server_instance"].as_str().unwrap_or_default();
-        let sandbox = sandboxes.iter().find(|(marker, _)| instance.contains(marker)).map_or(sandboxes[0].1, |(_, s)| s);
+        let sandbox = sandboxes
+            .iter()
+            .find(|(marker, _)| instance.contains(marker))
+            .map_or(sandboxes[0].1, |(_, s)| s);
         let answer = replay(sandbox, &case).await;
         let problems = compare(&case, &answer);
         replayed += 1;
@@ -269,7 +372,12 @@ async fn check_all(sandboxes: &[(&str, &Sandbox)], version: &str) {
         }
     }
     assert!(replayed > 50, "only {replayed} cases found for {version}");
-    assert!(failures.is_empty(), "{} of {replayed} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {replayed} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -277,7 +385,11 @@ async fn every_recorded_odoo_18_exchange_is_answered_alike() {
     let several = recorded_sandbox(18, &["prepstation_demo", "second_db"]).await;
     let single = recorded_sandbox(18, &["prepstation_demo"]).await;
 
-    check_all(&[("port 8069", &several), ("port 8070", &single)], "odoo-18.0").await;
+    check_all(
+        &[("port 8069", &several), ("port 8070", &single)],
+        "odoo-18.0",
+    )
+    .await;
 }
 
 #[tokio::test]
