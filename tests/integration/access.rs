@@ -1,0 +1,177 @@
+//! Who may call what: tokens and the table of roles and operations. Later features add
+//! their operations to `operations()`.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{encode, EncodingKey, Header};
+use prepsync_tests::{TestApp, JWT_SECRET};
+use serde_json::{json, Value};
+
+use crate::connections::{create, error_code, valid_input};
+
+/// One GraphQL operation and the roles that may call it.
+struct Case {
+    name: &'static str,
+    document: &'static str,
+    allowed: &'static [&'static str],
+}
+
+const ALL: &[&str] = &["admin", "member", "planner", "auditor"];
+const ADMIN: &[&str] = &["admin"];
+
+fn operations() -> Vec<Case> {
+    vec![
+        Case { name: "me", document: "{ me { subject account role } }", allowed: ALL },
+        Case { name: "account", document: "{ account { id timeZone } }", allowed: ALL },
+        Case {
+            name: "updateAccountSettings",
+            document: "mutation { updateAccountSettings(input: { timeZone: \"UTC\" }) { timeZone } }",
+            allowed: ADMIN,
+        },
+        Case { name: "connections", document: "{ connections { id } }", allowed: ADMIN },
+        Case {
+            name: "connection",
+            document: "query($id: ID!) { connection(id: $id) { id } }",
+            allowed: ADMIN,
+        },
+        Case {
+            name: "createConnection",
+            document: "mutation { createConnection(input: { name: \"n\", url: \"https://other.example.com\", database: \"d\", username: \"u\", apiKey: \"k\" }) { id } }",
+            allowed: ADMIN,
+        },
+        Case {
+            name: "updateConnection",
+            document: "mutation($id: ID!) { updateConnection(id: $id, input: { name: \"renamed\" }) { id } }",
+            allowed: ADMIN,
+        },
+        Case {
+            name: "deleteConnection",
+            document: "mutation($id: ID!) { deleteConnection(id: $id) }",
+            allowed: ADMIN,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn each_role_reaches_exactly_the_operations_its_row_grants() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let id = create(&app, &admin, valid_input()).await["data"]["createConnection"]["id"].clone();
+
+    for role in ["member", "planner", "auditor", "admin"] {
+        let token = app.token("acme", role);
+        for case in operations() {
+            let response = app
+                .graphql(&token, case.document, json!({ "id": id }))
+                .await;
+            let forbidden = error_code(&response) == Some("FORBIDDEN");
+            let allowed = case.allowed.contains(&role);
+            assert_eq!(forbidden, !allowed, "{role} × {}: {response}", case.name);
+            if allowed {
+                assert!(
+                    response["errors"].is_null(),
+                    "{role} × {}: {response}",
+                    case.name
+                );
+            }
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn signed(claims: Value, secret: &str) -> String {
+    encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn missing_expired_forged_and_malformed_tokens_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let claims =
+        |exp: u64, role: &str| json!({ "sub": "eve", "account": "acme", "role": role, "exp": exp });
+    let tokens = [
+        ("expired", signed(claims(now() - 3600, "admin"), JWT_SECRET)),
+        (
+            "forged",
+            signed(
+                claims(now() + 3600, "admin"),
+                "another-secret-that-is-long-enough-too",
+            ),
+        ),
+        (
+            "unknown role",
+            signed(claims(now() + 3600, "root"), JWT_SECRET),
+        ),
+        ("garbage", "not.a.token".to_owned()),
+    ];
+    let body = json!({ "query": "{ me { subject } }" });
+
+    let (status, response) = app.post(None, body.clone()).await;
+    assert_eq!(
+        (status, error_code(&response)),
+        (401, Some("UNAUTHENTICATED"))
+    );
+    for (what, token) in tokens {
+        let (status, response) = app.post(Some(&token), body.clone()).await;
+        assert_eq!(
+            (status, error_code(&response)),
+            (401, Some("UNAUTHENTICATED")),
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_valid_token_names_its_caller() {
+    let app = TestApp::spawn().await;
+    let token = api::auth::issue_token(
+        &app.config.jwt,
+        "acme",
+        "auditor",
+        "carol",
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let response = app
+        .graphql(&token, "{ me { subject account role } }", json!({}))
+        .await;
+    assert_eq!(
+        response["data"]["me"],
+        json!({ "subject": "carol", "account": "acme", "role": "AUDITOR" })
+    );
+}
+
+#[tokio::test]
+async fn queries_beyond_the_depth_limit_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let nested = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        "}".repeat(12)
+    );
+    let response = app.graphql(&token, &nested, json!({})).await;
+    assert_eq!(error_code(&response), Some("VALIDATION"), "{response}");
+}
+
+#[tokio::test]
+async fn an_oversized_request_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let mut input = valid_input();
+    input["name"] = json!("x".repeat(300_000));
+    let (status, _) = app
+        .post(Some(&token), json!({ "query": crate::connections::create_mutation(), "variables": { "input": input } }))
+        .await;
+    assert_eq!(status, 413);
+}

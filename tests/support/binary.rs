@@ -1,0 +1,126 @@
+//! The real `prepsync` binary, built once per test run, and a running service process whose
+//! output the test can read.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The path of the `prepsync` binary, built with the same profile as the tests.
+pub fn prepsync_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(build_binary).clone()
+}
+
+fn build_binary() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--workspace",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "building prepsync failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["target"]["name"] == "prepsync")
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reported the prepsync executable")
+}
+
+/// A `prepsync` process whose standard output and error are collected.
+#[derive(Debug)]
+pub struct ServiceProcess {
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl ServiceProcess {
+    /// Starts `prepsync` with these arguments and environment (nothing inherited but PATH).
+    pub fn start(args: &[&str], env: &[(&str, String)]) -> Self {
+        let mut command = Command::new(prepsync_binary());
+        command
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PREPSYNC_ENV_FILE", "/nonexistent")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("prepsync starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        collect(child.stdout.take(), output.clone());
+        collect(child.stderr.take(), output.clone());
+        Self { child, output }
+    }
+
+    /// Everything the process printed so far.
+    pub fn output(&self) -> String {
+        self.output
+            .lock()
+            .map(|text| text.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the output contains `text`, or panics after `timeout`.
+    pub fn wait_for_output(&self, text: &str, timeout: Duration) {
+        let start = Instant::now();
+        while !self.output().contains(text) {
+            assert!(
+                start.elapsed() < timeout,
+                "no {text:?} in output:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends a signal (e.g. `TERM`) to the process.
+    pub fn signal(&self, name: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status();
+    }
+
+    /// Waits for the process to exit, up to `timeout`; its exit code, or `None` if it did not.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+fn collect(stream: Option<impl std::io::Read + Send + 'static>, output: Arc<Mutex<String>>) {
+    let Some(mut stream) = stream else { return };
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read) = stream.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            if let Ok(mut text) = output.lock() {
+                text.push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        }
+    });
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
