@@ -1,6 +1,6 @@
 //! The model methods a read-only client calls, shared by every protocol: `search_read`, `read`,
 //! `search`, `search_count`, `fields_get`, `check_access_rights`, `has_access`, `check_access`
-//! and `res.users.has_group`. Every other public method is refused: writes (`create`, `write`,
+//! and `res.users.has_group` / `res.users.context_get`. Every other public method is refused: writes (`create`, `write`,
 //! `unlink`, `action_*`...) with an access error, unknown names as Odoo does.
 
 use serde_json::{json, Map, Value};
@@ -90,6 +90,7 @@ fn signature(method: &str) -> Option<Signature> {
         ),
         "has_access" | "check_access" => (true, &[("operation", true)], false),
         "has_group" => (true, &[("group_ext_id", true)], false),
+        "context_get" => (false, &[], false),
         _ => return None,
     };
     Some(Signature {
@@ -158,7 +159,7 @@ fn check_method(env: Env, model: &Model, method: &str) -> Result<(), OdooError> 
     }
     let missing = (method == "has_access" && !env.profile.has_access())
         || (method == "check_access" && !env.profile.has_check_access())
-        || (method == "has_group" && model.name != "res.users");
+        || (matches!(method, "has_group" | "context_get") && model.name != "res.users");
     if missing {
         return Err(unknown_method(env, model, method));
     }
@@ -356,6 +357,7 @@ fn dispatch(env: Env, model: &Model, method: &str, bound: &Bound) -> Result<Valu
         "check_access_rights" => check_access_rights(env, model, bound),
         "has_access" => Ok(Value::Bool(has_access(env, model, bound))),
         "check_access" => check_access(env, model, bound),
+        "context_get" => Ok(json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": env.user.uid})),
         _ => has_group(env, bound),
     }
 }
