@@ -107,3 +107,41 @@ impl Method {
 
 /// The legacy envelope method that carries model methods on the `object` service.
 pub(crate) const EXECUTE_KW: &str = "execute_kw";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Odoo methods that only read; every method the client can send must be one of them.
+    const READ_ONLY: [&str; 11] = [
+        "version", "authenticate", "list", "search_read", "read", "search", "search_count",
+        "fields_get", "check_access_rights", "has_access", "context_get",
+    ];
+
+    #[test]
+    fn every_method_the_client_can_send_only_reads() {
+        for method in Method::ALL {
+            assert!(READ_ONLY.contains(&method.name()), "{method:?} is not read-only");
+        }
+    }
+
+    #[test]
+    fn writing_methods_and_actions_are_not_in_the_closed_list() {
+        let writes = ["create", "write", "unlink", "copy", "action_confirm", "action_cancel"];
+
+        for name in writes {
+            assert_eq!(Method::from_name(name), None, "{name}");
+        }
+        assert!(Method::ALL.iter().all(|m| !m.name().starts_with("action_")));
+        assert!(Method::ALL.iter().all(|m| !m.name().starts_with('_')));
+    }
+
+    #[test]
+    fn only_the_object_service_carries_model_methods() {
+        let model_methods = Method::ALL.iter().filter(|m| m.is_model_method()).count();
+
+        assert_eq!(model_methods, 8);
+        assert_eq!(Method::Authenticate.service().as_str(), "common");
+        assert_eq!(Method::ListDatabases.service().as_str(), "db");
+    }
+}

@@ -126,6 +126,24 @@ async fn every_version_and_legacy_protocol_reads_orders_lines_products_and_units
 }
 
 #[tokio::test]
+async fn every_call_the_client_sent_is_in_the_closed_list() {
+    for version in [14, 17, 19] {
+        let sandbox = start(version).await;
+        for (protocol, wire) in session_protocols(version) {
+            read_everything(&sandbox, protocol, wire).await.unwrap();
+        }
+
+        let calls = sandbox.control().calls();
+        let allowed: Vec<&str> = odoo_client::Method::ALL.iter().map(|m| m.name()).collect();
+        for call in calls.iter().filter(|c| c.protocol != "http") {
+            let method = call.method.as_deref().unwrap_or("");
+            assert!(allowed.contains(&method), "{version}: {method} sent");
+        }
+        assert!(calls.len() > 20);
+    }
+}
+
+#[tokio::test]
 async fn the_detected_version_and_protocol_match_the_server() {
     for version in VERSIONS {
         let sandbox = start(version).await;

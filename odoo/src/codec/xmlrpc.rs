@@ -31,6 +31,14 @@ pub fn encode_call(method: &str, params: &[Value]) -> String {
     out
 }
 
+/// Writes a `methodResponse` holding `value`, as a server would (for tests and fuzz seeds).
+pub fn encode_response(value: &Value) -> String {
+    let mut out = String::from("<?xml version=\"1.0\"?>\n<methodResponse>\n<params>\n<param>\n");
+    write_value(&mut out, value);
+    out.push_str("\n</param>\n</params>\n</methodResponse>\n");
+    out
+}
+
 fn write_value(out: &mut String, value: &Value) {
     out.push_str("<value>");
     match value {

@@ -132,6 +132,8 @@ impl Parser<'_> {
             Some('t') => '\t',
             Some('r') => '\r',
             Some('0') => '\0',
+            Some('b') => '\u{8}',
+            Some('f') => '\u{c}',
             Some('/') => '/',
             Some(c @ ('\\' | '\'' | '"')) => c,
             Some('u') => self.unicode_escape(at)?,
