@@ -41,7 +41,7 @@ impl TestDatabase {
         let _ = admin.close().await;
 
         let url = database_url(&name);
-        let pool = infrastructure::database::connect(&url, 10)
+        let pool = infrastructure::database::connect(&url, 5)
             .await
             .expect("test database reachable");
         Self { name, url, pool }
