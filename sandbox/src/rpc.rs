@@ -189,7 +189,7 @@ fn authenticate(shared: &Shared, args: &[Value]) -> Result<Value, OdooError> {
 fn find_database<'a>(databases: &'a [Database], name: &str) -> Result<&'a Database, OdooError> {
     databases.iter().find(|d| d.name == name).ok_or_else(|| {
         OdooError::OperationalError(format!(
-            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  database \"{name}\" does not exist\n"
+            "connection to server at \"127.0.0.1\", port 5433 failed: FATAL:  database \"{name}\" does not exist\n"
         ))
     })
 }

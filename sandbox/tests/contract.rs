@@ -4,7 +4,8 @@
 //! structure (JSON shape or XML-RPC value structure) and error identity (fault code, exception
 //! type, JSON-RPC `error.code`, exception name). Successful answers must also hold the same
 //! values (ids, counts, records), except `expected_date`, which Odoo computes at read time.
-//! Byte-exact formatting and error message texts are not compared.
+//! Error messages must match too (the last line of a fault 1 traceback), except where they
+//! quote Python's JSON parser. Byte-exact formatting is not compared.
 //!
 //! The recordings live in `shared/odoo` beside the repository: `../../shared/odoo` from this
 //! crate's manifest in the working tree, `../shared/odoo` from the repository root in CI.
@@ -30,6 +31,9 @@ const ORDER_WITHIN_SECOND_UNKNOWN: [&str; 6] = [
     "50-json2-search-read-write-date-cursor",
     "52-json2-search-read-same-second-cursor",
 ];
+
+/// Errors whose message quotes Python's JSON parser, which words its errors differently.
+const PARSER_WORDING: [&str; 1] = ["46-json2-invalid-json-body"];
 
 /// Web-client routes a sync client never calls.
 const SKIPPED: [&str; 2] = [
@@ -173,7 +177,7 @@ fn compare(case: &Case, answer: &support::Answer) -> Vec<String> {
     let recorded = std::fs::read_to_string(&body_file).unwrap_or_default();
     let keys_only = ORDER_WITHIN_SECOND_UNKNOWN.contains(&case.name.as_str());
     match body_file.extension().and_then(|e| e.to_str()) {
-        Some("json") => compare_json_bodies(&recorded, answer, keys_only, &mut problems),
+        Some("json") => compare_json_bodies(case, &recorded, answer, keys_only, &mut problems),
         Some("xml") => compare_xml_bodies(&recorded, answer, keys_only, &mut problems),
         _ => {}
     }
@@ -201,6 +205,7 @@ fn compare_headers(response: &Value, answer: &support::Answer, problems: &mut Ve
 }
 
 fn compare_json_bodies(
+    case: &Case,
     recorded: &str,
     answer: &support::Answer,
     keys_only: bool,
@@ -215,7 +220,11 @@ fn compare_json_bodies(
     if !keys_only && expected.get("error").is_none() && expected.get("debug").is_none() {
         same_values(&expected, &actual, "$", problems);
     }
-    for pointer in ["/error/code", "/error/data/name", "/name"] {
+    let mut pointers = vec!["/error/code", "/error/data/name", "/name"];
+    if !PARSER_WORDING.contains(&case.name.as_str()) {
+        pointers.extend(["/error/data/message", "/message"]);
+    }
+    for pointer in pointers {
         if expected.pointer(pointer) != actual.pointer(pointer) {
             problems.push(format!(
                 "{pointer} {:?} instead of {:?}",
@@ -264,9 +273,23 @@ fn compare_xml_bodies(
                     exception_type(es)
                 ));
             }
+            if last_line(es) != last_line(as_) {
+                problems.push(format!(
+                    "fault {:?} instead of {:?}",
+                    last_line(as_),
+                    last_line(es)
+                ));
+            }
         }
         _ => problems.push(format!("answer {actual:?} instead of {expected:?}")),
     }
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
 }
 
 /// The exception type on the last line of a traceback (`ValueError: ...` → `ValueError`).
