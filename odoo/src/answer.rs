@@ -37,7 +37,9 @@ impl HttpAnswer {
     }
 
     fn has_content_type(&self, needle: &str) -> bool {
-        self.content_type.as_deref().is_some_and(|t| t.to_ascii_lowercase().contains(needle))
+        self.content_type
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().contains(needle))
     }
 }
 

@@ -38,7 +38,10 @@ pub fn fault(fault: &Fault) -> OdooError {
         4 => ErrorKind::PermissionDenied,
         _ => ErrorKind::ServerError,
     };
-    OdooError::new(kind, format!("fault {}: {}", fault.code, first_line(&fault.message)))
+    OdooError::new(
+        kind,
+        format!("fault {}: {}", fault.code, first_line(&fault.message)),
+    )
 }
 
 /// Classifies a JSON-RPC error object or a JSON-2 error body by its exception name.
@@ -61,7 +64,9 @@ pub fn http(failure: &HttpFailure) -> OdooError {
         300..=399 => OdooError::new(ErrorKind::UnexpectedResponse, redirect_detail(failure)),
         _ => by_content(failure),
     };
-    error.with_status(failure.status).with_retry_after(retry_after)
+    error
+        .with_status(failure.status)
+        .with_retry_after(retry_after)
 }
 
 fn by_content(failure: &HttpFailure) -> OdooError {
@@ -96,12 +101,14 @@ fn non_api_answer(failure: &HttpFailure) -> OdooError {
         (status @ 500..=599, _, _) => {
             OdooError::new(ErrorKind::ServerError, format!("server error {status}"))
         }
-        (status, true, _) => {
-            OdooError::new(ErrorKind::UnexpectedResponse, format!("HTML page with status {status}"))
-        }
-        (status, false, _) => {
-            OdooError::new(ErrorKind::UnexpectedResponse, format!("unexpected status {status}"))
-        }
+        (status, true, _) => OdooError::new(
+            ErrorKind::UnexpectedResponse,
+            format!("HTML page with status {status}"),
+        ),
+        (status, false, _) => OdooError::new(
+            ErrorKind::UnexpectedResponse,
+            format!("unexpected status {status}"),
+        ),
     }
 }
 
@@ -164,7 +171,10 @@ fn exception_text(traceback: &str) -> &str {
 
 fn is_type_name(text: &str) -> bool {
     let starts_well = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-    starts_well && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    starts_well
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -194,12 +204,20 @@ fn first_line(message: &str) -> &str {
 
 /// Classifies a transport failure of the HTTP client. The detail leaves out the URL.
 pub fn transport(error: &reqwest::Error) -> OdooError {
-    let kind = if error.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
     OdooError::new(kind, transport_detail(error))
 }
 
 fn transport_detail(error: &reqwest::Error) -> String {
-    let mut detail = String::from(if error.is_connect() { "connect" } else { "request" });
+    let mut detail = String::from(if error.is_connect() {
+        "connect"
+    } else {
+        "request"
+    });
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         detail.push_str(": ");
@@ -211,5 +229,8 @@ fn transport_detail(error: &reqwest::Error) -> String {
 
 /// A body that does not decode as the protocol's answer.
 pub fn malformed(detail: impl std::fmt::Display) -> OdooError {
-    OdooError::new(ErrorKind::UnexpectedResponse, format!("malformed answer: {detail}"))
+    OdooError::new(
+        ErrorKind::UnexpectedResponse,
+        format!("malformed answer: {detail}"),
+    )
 }

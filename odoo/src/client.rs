@@ -71,8 +71,17 @@ impl OdooServer {
 
             let (wire, version) = detect(&transport, protocol, options.retry).await?;
             version.ensure_supported()?;
-            tracing::info!(protocol = wire.code(), major = version.major, "odoo server detected");
-            Ok(OdooServer { transport, protocol: wire, version, retry: options.retry })
+            tracing::info!(
+                protocol = wire.code(),
+                major = version.major,
+                "odoo server detected"
+            );
+            Ok(OdooServer {
+                transport,
+                protocol: wire,
+                version,
+                retry: options.retry,
+            })
         }
         .instrument(span)
         .await
@@ -96,7 +105,10 @@ impl OdooServer {
         let protocol = self.legacy_protocol();
         let answer = self
             .retry
-            .run(|| self.transport.call_service(protocol, Method::ListDatabases, vec![]))
+            .run(|| {
+                self.transport
+                    .call_service(protocol, Method::ListDatabases, vec![])
+            })
             .await;
 
         match answer {
@@ -116,8 +128,15 @@ impl OdooServer {
     ) -> Result<OdooSession, OdooError> {
         let span = tracing::info_span!("odoo_authenticate", protocol = self.protocol.code());
         async {
-            let credentials = Credentials { database: database.to_owned(), uid: None, api_key };
-            let mut session = OdooSession { server: self.clone(), credentials };
+            let credentials = Credentials {
+                database: database.to_owned(),
+                uid: None,
+                api_key,
+            };
+            let mut session = OdooSession {
+                server: self.clone(),
+                credentials,
+            };
             let uid = match self.protocol {
                 WireProtocol::Json2 => session.json2_uid(login).await?,
                 legacy => session.legacy_uid(legacy, login).await?,
@@ -144,7 +163,9 @@ async fn detect(
     retry: RetryPolicy,
 ) -> Result<(WireProtocol, OdooVersion), OdooError> {
     let legacy = |wire: WireProtocol| async move {
-        let answer = retry.run(|| transport.call_service(wire, Method::Version, vec![])).await?;
+        let answer = retry
+            .run(|| transport.call_service(wire, Method::Version, vec![]))
+            .await?;
         Ok((wire, OdooVersion::from_common_version(&answer)?))
     };
     match protocol {
@@ -177,7 +198,10 @@ async fn web_version(
         Err(_) => return Ok(None),
     };
     let info = answer.as_struct().and_then(|m| m.get("version_info"));
-    let text = answer.as_struct().and_then(|m| m.get("version")).and_then(Value::as_str);
+    let text = answer
+        .as_struct()
+        .and_then(|m| m.get("version"))
+        .and_then(Value::as_str);
     let version = info.and_then(|info| OdooVersion::from_info(info, text).ok());
     Ok(version.filter(OdooVersion::has_json2))
 }
@@ -263,13 +287,25 @@ impl OdooSession {
     pub async fn search_read(&self, query: &SearchRead) -> Result<Vec<Record>, OdooError> {
         let mut named = vec![("fields", Value::strings(&query.fields))];
         named.extend(query.paging());
-        let call = self.model_call(&query.model, Method::SearchRead, None, domain_arg(&query.domain), named);
+        let call = self.model_call(
+            &query.model,
+            Method::SearchRead,
+            None,
+            domain_arg(&query.domain),
+            named,
+        );
         Record::list(self.call(call).await?)
     }
 
     /// `search`: the ids of matching records.
     pub async fn search(&self, query: &SearchRead) -> Result<Vec<i64>, OdooError> {
-        let call = self.model_call(&query.model, Method::Search, None, domain_arg(&query.domain), query.paging());
+        let call = self.model_call(
+            &query.model,
+            Method::Search,
+            None,
+            domain_arg(&query.domain),
+            query.paging(),
+        );
         id_list(&self.call(call).await?)
     }
 
@@ -277,18 +313,30 @@ impl OdooSession {
     pub async fn search_count(&self, model: &str, domain: &Domain) -> Result<u64, OdooError> {
         let call = self.model_call(model, Method::SearchCount, None, domain_arg(domain), vec![]);
         let answer = self.call(call).await?;
-        answer.as_i64().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| malformed("a count"))
+        answer
+            .as_i64()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| malformed("a count"))
     }
 
     /// `read`: the records of `ids` that exist, in the order of `ids`.
-    pub async fn read(&self, model: &str, ids: &[i64], fields: &[&str]) -> Result<Vec<Record>, OdooError> {
+    pub async fn read(
+        &self,
+        model: &str,
+        ids: &[i64],
+        fields: &[&str],
+    ) -> Result<Vec<Record>, OdooError> {
         let named = vec![("fields", Value::strings(fields.iter().copied()))];
         let call = self.model_call(model, Method::Read, Some(ids.to_vec()), vec![], named);
         Record::list(self.call(call).await?)
     }
 
     /// `fields_get` with explicit attributes (see [`crate::fields::FIELD_ATTRIBUTES`]).
-    pub async fn fields_get(&self, model: &str, attributes: &[&str]) -> Result<FieldCatalog, OdooError> {
+    pub async fn fields_get(
+        &self,
+        model: &str,
+        attributes: &[&str],
+    ) -> Result<FieldCatalog, OdooError> {
         let named = vec![("attributes", Value::strings(attributes.iter().copied()))];
         let call = self.model_call(model, Method::FieldsGet, None, vec![], named);
         FieldCatalog::from_value(model, &self.call(call).await?)
@@ -298,7 +346,13 @@ impl OdooSession {
     pub async fn can_read(&self, model: &str) -> Result<bool, OdooError> {
         let operation = ("operation", Value::from("read"));
         let call = match self.version().access_check() {
-            Method::HasAccess => self.model_call(model, Method::HasAccess, Some(vec![]), vec![operation], vec![]),
+            Method::HasAccess => self.model_call(
+                model,
+                Method::HasAccess,
+                Some(vec![]),
+                vec![operation],
+                vec![],
+            ),
             _ => self.model_call(
                 model,
                 Method::CheckAccessRights,
@@ -307,20 +361,27 @@ impl OdooSession {
                 vec![("raise_exception", Value::Bool(false))],
             ),
         };
-        self.call(call).await?.as_bool().ok_or_else(|| malformed("a boolean"))
+        self.call(call)
+            .await?
+            .as_bool()
+            .ok_or_else(|| malformed("a boolean"))
     }
 
     /// The connecting user's own record: login and groups.
     pub async fn current_user(&self) -> Result<OdooUser, OdooError> {
         let fields = ["login", self.version().user_groups_field()];
         let records = self.read("res.users", &[self.uid()], &fields).await?;
-        let record = records.first().ok_or_else(|| malformed("the user's own record"))?;
+        let record = records
+            .first()
+            .ok_or_else(|| malformed("the user's own record"))?;
         OdooUser::from_record(record, self.version())
     }
 
     /// `product.product` records: internal reference, barcode, unit.
     pub async fn products(&self, ids: &[i64]) -> Result<Vec<Product>, OdooError> {
-        let records = self.read("product.product", ids, &models::PRODUCT_FIELDS).await?;
+        let records = self
+            .read("product.product", ids, &models::PRODUCT_FIELDS)
+            .await?;
         records.iter().map(Product::from_record).collect()
     }
 
@@ -328,7 +389,10 @@ impl OdooSession {
     pub async fn units(&self, ids: &[i64]) -> Result<Vec<Unit>, OdooError> {
         let fields = models::unit_fields(self.version());
         let records = self.read("uom.uom", ids, &fields).await?;
-        records.iter().map(|r| Unit::from_record(r, self.version())).collect()
+        records
+            .iter()
+            .map(|r| Unit::from_record(r, self.version()))
+            .collect()
     }
 
     /// A page of sales orders matching `domain`.
@@ -340,16 +404,24 @@ impl OdooSession {
         offset: u32,
     ) -> Result<Vec<SalesOrder>, OdooError> {
         let fields = models::order_fields(self.version());
-        let query = SearchRead::new("sale.order", domain, &fields, limit).order_by(order).from_offset(offset);
+        let query = SearchRead::new("sale.order", domain, &fields, limit)
+            .order_by(order)
+            .from_offset(offset);
         let records = self.search_read(&query).await?;
-        records.iter().map(|r| SalesOrder::from_record(r, self.version())).collect()
+        records
+            .iter()
+            .map(|r| SalesOrder::from_record(r, self.version()))
+            .collect()
     }
 
     /// Sales order lines by id.
     pub async fn order_lines(&self, ids: &[i64]) -> Result<Vec<OrderLine>, OdooError> {
         let fields = models::line_fields(self.version());
         let records = self.read("sale.order.line", ids, &fields).await?;
-        records.iter().map(|r| OrderLine::from_record(r, self.version())).collect()
+        records
+            .iter()
+            .map(|r| OrderLine::from_record(r, self.version()))
+            .collect()
     }
 
     fn model_call(
@@ -360,7 +432,13 @@ impl OdooSession {
         positional: Vec<(&'static str, Value)>,
         named: Vec<(&'static str, Value)>,
     ) -> ModelCall {
-        ModelCall { model: model.to_owned(), method, ids, positional, named }
+        ModelCall {
+            model: model.to_owned(),
+            method,
+            ids,
+            positional,
+            named,
+        }
     }
 
     async fn call(&self, call: ModelCall) -> Result<Value, OdooError> {
@@ -382,7 +460,9 @@ impl OdooSession {
         let args = vec![
             Value::from(self.credentials.database.as_str()),
             Value::from(login),
-            Value::from(secrecy::ExposeSecret::expose_secret(&self.credentials.api_key)),
+            Value::from(secrecy::ExposeSecret::expose_secret(
+                &self.credentials.api_key,
+            )),
             Value::Struct(Default::default()),
         ];
         let transport = &self.server.transport;
@@ -415,7 +495,9 @@ impl OdooSession {
         let key_login = user.first().map(|r| r.text("login")).transpose()?.flatten();
         match key_login.as_deref().map(str::trim) == Some(login.trim()) {
             true => Ok(uid),
-            false => Err(refused("the API key belongs to another user than the login given")),
+            false => Err(refused(
+                "the API key belongs to another user than the login given",
+            )),
         }
     }
 }
@@ -426,14 +508,23 @@ fn domain_arg(domain: &Domain) -> Vec<(&'static str, Value)> {
 
 fn id_list(value: &Value) -> Result<Vec<i64>, OdooError> {
     let items = value.as_array().ok_or_else(|| malformed("a list of ids"))?;
-    items.iter().map(|v| v.as_i64().ok_or_else(|| malformed("a list of ids"))).collect()
+    items
+        .iter()
+        .map(|v| v.as_i64().ok_or_else(|| malformed("a list of ids")))
+        .collect()
 }
 
 fn string_list(value: &Value) -> Result<Vec<String>, OdooError> {
-    let items = value.as_array().ok_or_else(|| malformed("a list of names"))?;
+    let items = value
+        .as_array()
+        .ok_or_else(|| malformed("a list of names"))?;
     items
         .iter()
-        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| malformed("a list of names")))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| malformed("a list of names"))
+        })
         .collect()
 }
 
@@ -442,5 +533,8 @@ fn refused(detail: &str) -> OdooError {
 }
 
 fn malformed(expected: &str) -> OdooError {
-    OdooError::new(ErrorKind::UnexpectedResponse, format!("expected {expected}"))
+    OdooError::new(
+        ErrorKind::UnexpectedResponse,
+        format!("expected {expected}"),
+    )
 }

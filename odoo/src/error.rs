@@ -77,8 +77,12 @@ impl ErrorKind {
             ErrorKind::Network => "check the URL, the server's availability and its certificate",
             ErrorKind::Timeout => "reduce batch size, or try again when the server is less busy",
             ErrorKind::DatabaseNotFound => "check the database name (shown on the Odoo login page)",
-            ErrorKind::AuthenticationFailed => "check the username and API key, or create a new key",
-            ErrorKind::PermissionDenied => "check Odoo permissions: the user needs read access to sales",
+            ErrorKind::AuthenticationFailed => {
+                "check the username and API key, or create a new key"
+            }
+            ErrorKind::PermissionDenied => {
+                "check Odoo permissions: the user needs read access to sales"
+            }
             ErrorKind::RateLimited => "increase sync interval",
             ErrorKind::ServerError => "try again later; if it persists, check the Odoo server logs",
             ErrorKind::UnexpectedResponse => "check that the URL points to an Odoo server",

@@ -6,8 +6,15 @@ use crate::error::{ErrorKind, OdooError};
 use crate::value::Value;
 
 /// The attributes asked of `fields_get`: enough to check names, types and searchability.
-pub const FIELD_ATTRIBUTES: [&str; 7] =
-    ["type", "string", "relation", "store", "searchable", "sortable", "selection"];
+pub const FIELD_ATTRIBUTES: [&str; 7] = [
+    "type",
+    "string",
+    "relation",
+    "store",
+    "searchable",
+    "sortable",
+    "selection",
+];
 
 /// One field's description.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,7 +41,10 @@ impl FieldInfo {
 
     /// Whether the field points to other records.
     pub fn is_relational(&self) -> bool {
-        matches!(self.field_type.as_str(), "many2one" | "one2many" | "many2many")
+        matches!(
+            self.field_type.as_str(),
+            "many2one" | "one2many" | "many2many"
+        )
     }
 }
 
@@ -48,17 +58,25 @@ pub struct FieldCatalog {
 impl FieldCatalog {
     /// A catalog from explicit descriptions.
     pub fn new(model: &str, fields: BTreeMap<String, FieldInfo>) -> FieldCatalog {
-        FieldCatalog { model: model.to_owned(), fields }
+        FieldCatalog {
+            model: model.to_owned(),
+            fields,
+        }
     }
 
     /// Decodes a `fields_get` answer: an object of field name to attribute object.
     pub fn from_value(model: &str, value: &Value) -> Result<FieldCatalog, OdooError> {
-        let members = value.as_struct().ok_or_else(|| malformed("an object of fields"))?;
+        let members = value
+            .as_struct()
+            .ok_or_else(|| malformed("an object of fields"))?;
         let fields = members
             .iter()
             .map(|(name, attrs)| Ok((name.clone(), field_info(attrs)?)))
             .collect::<Result<_, OdooError>>()?;
-        Ok(FieldCatalog { model: model.to_owned(), fields })
+        Ok(FieldCatalog {
+            model: model.to_owned(),
+            fields,
+        })
     }
 
     /// The model described.
@@ -83,12 +101,18 @@ impl FieldCatalog {
 
     /// The names among `wanted` that the model does not have.
     pub fn missing<'a>(&self, wanted: &[&'a str]) -> Vec<&'a str> {
-        wanted.iter().copied().filter(|name| !self.contains(name)).collect()
+        wanted
+            .iter()
+            .copied()
+            .filter(|name| !self.contains(name))
+            .collect()
     }
 }
 
 fn field_info(attrs: &Value) -> Result<FieldInfo, OdooError> {
-    let attrs = attrs.as_struct().ok_or_else(|| malformed("field attributes"))?;
+    let attrs = attrs
+        .as_struct()
+        .ok_or_else(|| malformed("field attributes"))?;
     let text = |key: &str| attrs.get(key).and_then(Value::as_str).map(str::to_owned);
     let flag = |key: &str| attrs.get(key).and_then(Value::as_bool);
 
@@ -114,5 +138,8 @@ fn selection(value: &Value) -> Vec<(String, String)> {
 }
 
 fn malformed(what: &str) -> OdooError {
-    OdooError::new(ErrorKind::UnexpectedResponse, format!("fields_get: expected {what}"))
+    OdooError::new(
+        ErrorKind::UnexpectedResponse,
+        format!("fields_get: expected {what}"),
+    )
 }

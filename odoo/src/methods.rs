@@ -109,25 +109,45 @@ impl Method {
 pub(crate) const EXECUTE_KW: &str = "execute_kw";
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
     /// Odoo methods that only read; every method the client can send must be one of them.
     const READ_ONLY: [&str; 11] = [
-        "version", "authenticate", "list", "search_read", "read", "search", "search_count",
-        "fields_get", "check_access_rights", "has_access", "context_get",
+        "version",
+        "authenticate",
+        "list",
+        "search_read",
+        "read",
+        "search",
+        "search_count",
+        "fields_get",
+        "check_access_rights",
+        "has_access",
+        "context_get",
     ];
 
     #[test]
     fn every_method_the_client_can_send_only_reads() {
         for method in Method::ALL {
-            assert!(READ_ONLY.contains(&method.name()), "{method:?} is not read-only");
+            assert!(
+                READ_ONLY.contains(&method.name()),
+                "{method:?} is not read-only"
+            );
         }
     }
 
     #[test]
     fn writing_methods_and_actions_are_not_in_the_closed_list() {
-        let writes = ["create", "write", "unlink", "copy", "action_confirm", "action_cancel"];
+        let writes = [
+            "create",
+            "write",
+            "unlink",
+            "copy",
+            "action_confirm",
+            "action_cancel",
+        ];
 
         for name in writes {
             assert_eq!(Method::from_name(name), None, "{name}");

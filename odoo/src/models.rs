@@ -74,8 +74,17 @@ pub struct SalesOrder {
 /// The `sale.order` fields [`SalesOrder`] needs on `version`.
 pub fn order_fields(version: &OdooVersion) -> Vec<&'static str> {
     let mut fields = vec![
-        "name", "date_order", "partner_id", "state", "commitment_date", "currency_id",
-        "amount_total", "order_line", "write_date", "company_id", "client_order_ref",
+        "name",
+        "date_order",
+        "partner_id",
+        "state",
+        "commitment_date",
+        "currency_id",
+        "amount_total",
+        "order_line",
+        "write_date",
+        "company_id",
+        "client_order_ref",
     ];
     if version.has_locked_field() {
         fields.push("locked");
@@ -139,8 +148,17 @@ pub struct OrderLine {
 /// The `sale.order.line` fields [`OrderLine`] needs on `version`.
 pub fn line_fields(version: &OdooVersion) -> Vec<&'static str> {
     vec![
-        "order_id", "product_id", "name", "product_uom_qty", version.line_uom_field(),
-        "price_unit", "discount", "price_subtotal", "display_type", "qty_delivered", "write_date",
+        "order_id",
+        "product_id",
+        "name",
+        "product_uom_qty",
+        version.line_uom_field(),
+        "price_unit",
+        "discount",
+        "price_subtotal",
+        "display_type",
+        "qty_delivered",
+        "write_date",
     ]
 }
 
@@ -240,10 +258,24 @@ pub enum UnitDefinition {
 pub fn unit_fields(version: &OdooVersion) -> Vec<&'static str> {
     match version.uom_scheme() {
         UomScheme::Categories => {
-            vec!["name", "category_id", "factor", "uom_type", "rounding", "active"]
+            vec![
+                "name",
+                "category_id",
+                "factor",
+                "uom_type",
+                "rounding",
+                "active",
+            ]
         }
         UomScheme::Relative => {
-            vec!["name", "relative_factor", "relative_uom_id", "factor", "rounding", "active"]
+            vec![
+                "name",
+                "relative_factor",
+                "relative_uom_id",
+                "factor",
+                "rounding",
+                "active",
+            ]
         }
     }
 }

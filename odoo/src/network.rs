@@ -22,7 +22,10 @@ pub struct NetworkPolicy {
 impl NetworkPolicy {
     /// Everything allowed: for tests and the demo against a local sandbox.
     pub fn allow_all() -> NetworkPolicy {
-        NetworkPolicy { allow_http: true, allow_private: true }
+        NetworkPolicy {
+            allow_http: true,
+            allow_private: true,
+        }
     }
 }
 
@@ -87,7 +90,10 @@ fn check_shape(url: &Url, policy: NetworkPolicy) -> Result<(), OdooError> {
 }
 
 /// Resolves the server's host and checks every address against the policy.
-pub async fn resolve(server: &ServerUrl, policy: NetworkPolicy) -> Result<Vec<SocketAddr>, OdooError> {
+pub async fn resolve(
+    server: &ServerUrl,
+    policy: NetworkPolicy,
+) -> Result<Vec<SocketAddr>, OdooError> {
     let port = server.port();
     let addrs: Vec<SocketAddr> = match server.host() {
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
@@ -99,7 +105,9 @@ pub async fn resolve(server: &ServerUrl, policy: NetworkPolicy) -> Result<Vec<So
     if !policy.allow_private {
         if let Some(addr) = addrs.iter().find(|a| !is_public(a.ip())) {
             let kind = address_kind(addr.ip());
-            return Err(not_allowed(&format!("the server resolves to a {kind} address")));
+            return Err(not_allowed(&format!(
+                "the server resolves to a {kind} address"
+            )));
         }
     }
     Ok(addrs)
@@ -178,6 +186,7 @@ fn not_allowed(detail: &str) -> OdooError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -189,19 +198,34 @@ mod tests {
     fn a_bare_host_name_means_https() {
         let url = strict("mycompany.odoo.com/").unwrap();
 
-        assert_eq!(url.join(&["jsonrpc"]).as_str(), "https://mycompany.odoo.com/jsonrpc");
+        assert_eq!(
+            url.join(&["jsonrpc"]).as_str(),
+            "https://mycompany.odoo.com/jsonrpc"
+        );
     }
 
     #[test]
     fn plain_http_is_refused_unless_allowed() {
-        assert_eq!(strict("http://odoo.example.com").unwrap_err().kind(), ErrorKind::UrlNotAllowed);
+        assert_eq!(
+            strict("http://odoo.example.com").unwrap_err().kind(),
+            ErrorKind::UrlNotAllowed
+        );
         assert!(ServerUrl::parse("http://odoo.example.com", NetworkPolicy::allow_all()).is_ok());
     }
 
     #[test]
     fn malformed_urls_and_credentials_are_invalid() {
-        for text in ["https://", "ftp://odoo.example.com", "https://user:pw@odoo.example.com", "https://exa mple.com"] {
-            assert_eq!(strict(text).unwrap_err().kind(), ErrorKind::InvalidUrl, "{text}");
+        for text in [
+            "https://",
+            "ftp://odoo.example.com",
+            "https://user:pw@odoo.example.com",
+            "https://exa mple.com",
+        ] {
+            assert_eq!(
+                strict(text).unwrap_err().kind(),
+                ErrorKind::InvalidUrl,
+                "{text}"
+            );
         }
     }
 
@@ -210,14 +234,27 @@ mod tests {
         let url = strict("https://odoo.example.com/erp/?x=1#y").unwrap();
 
         assert_eq!(
-            url.join(&["json", "2", "sale.order", "search_read"]).as_str(),
+            url.join(&["json", "2", "sale.order", "search_read"])
+                .as_str(),
             "https://odoo.example.com/erp/json/2/sale.order/search_read"
         );
     }
 
     #[test]
     fn loopback_private_link_local_and_metadata_addresses_are_not_public() {
-        for text in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1"] {
+        for text in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00:ec2::254",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(text.parse().unwrap()), "{text}");
         }
         assert!(is_public("93.184.216.34".parse().unwrap()));
@@ -237,9 +274,15 @@ mod tests {
     #[tokio::test]
     async fn a_name_resolving_to_loopback_is_refused_unless_allowed() {
         let url = ServerUrl::parse("http://localhost:8069", NetworkPolicy::allow_all()).unwrap();
-        let strict_policy = NetworkPolicy { allow_http: true, allow_private: false };
+        let strict_policy = NetworkPolicy {
+            allow_http: true,
+            allow_private: false,
+        };
 
-        assert_eq!(resolve(&url, strict_policy).await.unwrap_err().kind(), ErrorKind::UrlNotAllowed);
+        assert_eq!(
+            resolve(&url, strict_policy).await.unwrap_err().kind(),
+            ErrorKind::UrlNotAllowed
+        );
         assert!(resolve(&url, NetworkPolicy::allow_all()).await.is_ok());
     }
 }

@@ -60,12 +60,16 @@ impl Record {
 
     /// An integer field (`false` is refused: integers are 0 when unset).
     pub fn integer(&self, field: &str) -> Result<i64, OdooError> {
-        self.get(field)?.as_i64().ok_or_else(|| wrong_type(field, "an integer"))
+        self.get(field)?
+            .as_i64()
+            .ok_or_else(|| wrong_type(field, "an integer"))
     }
 
     /// A boolean field.
     pub fn boolean(&self, field: &str) -> Result<bool, OdooError> {
-        self.get(field)?.as_bool().ok_or_else(|| wrong_type(field, "a boolean"))
+        self.get(field)?
+            .as_bool()
+            .ok_or_else(|| wrong_type(field, "a boolean"))
     }
 
     /// A char, text or selection field; `false` is `None`, any string (even `"false"`) is kept.
@@ -80,7 +84,9 @@ impl Record {
     /// A float or monetary field as a decimal, read from its shortest decimal spelling.
     pub fn decimal(&self, field: &str) -> Result<Decimal, OdooError> {
         match self.get(field)? {
-            Value::Float(number) => float_to_decimal(*number).ok_or_else(|| wrong_type(field, "a number")),
+            Value::Float(number) => {
+                float_to_decimal(*number).ok_or_else(|| wrong_type(field, "a number"))
+            }
             Value::Int(number) => Ok(Decimal::from(*number)),
             _ => Err(wrong_type(field, "a number")),
         }
@@ -91,7 +97,9 @@ impl Record {
         let Some(text) = self.text(field)? else {
             return Ok(None);
         };
-        parse_datetime(&text).map(Some).ok_or_else(|| wrong_type(field, "a datetime"))
+        parse_datetime(&text)
+            .map(Some)
+            .ok_or_else(|| wrong_type(field, "a datetime"))
     }
 
     /// A date field; `false` is `None`.
@@ -106,7 +114,9 @@ impl Record {
     /// A many2one field; `false` is `None`.
     pub fn many2one(&self, field: &str) -> Result<Option<Many2One>, OdooError> {
         match self.get(field)? {
-            Value::Array(pair) => many2one_of(pair).map(Some).ok_or_else(|| wrong_type(field, "[id, name]")),
+            Value::Array(pair) => many2one_of(pair)
+                .map(Some)
+                .ok_or_else(|| wrong_type(field, "[id, name]")),
             value if value.is_empty_marker() => Ok(None),
             _ => Err(wrong_type(field, "[id, name] or false")),
         }
@@ -114,18 +124,31 @@ impl Record {
 
     /// A one2many or many2many field: the list of ids.
     pub fn ids(&self, field: &str) -> Result<Vec<i64>, OdooError> {
-        let items = self.get(field)?.as_array().ok_or_else(|| wrong_type(field, "a list of ids"))?;
-        items.iter().map(|item| item.as_i64().ok_or_else(|| wrong_type(field, "a list of ids"))).collect()
+        let items = self
+            .get(field)?
+            .as_array()
+            .ok_or_else(|| wrong_type(field, "a list of ids"))?;
+        items
+            .iter()
+            .map(|item| {
+                item.as_i64()
+                    .ok_or_else(|| wrong_type(field, "a list of ids"))
+            })
+            .collect()
     }
 
     fn get(&self, field: &str) -> Result<&Value, OdooError> {
-        self.fields.get(field).ok_or_else(|| malformed(&format!("field '{field}' missing from the answer")))
+        self.fields
+            .get(field)
+            .ok_or_else(|| malformed(&format!("field '{field}' missing from the answer")))
     }
 }
 
 /// Parses Odoo's `YYYY-MM-DD HH:MM:SS` (UTC).
 pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(text, DATETIME_FORMAT).ok().map(|naive| naive.and_utc())
+    NaiveDateTime::parse_from_str(text, DATETIME_FORMAT)
+        .ok()
+        .map(|naive| naive.and_utc())
 }
 
 /// Formats a UTC time the way Odoo expects it in a domain.
@@ -144,8 +167,14 @@ pub fn float_to_decimal(number: f64) -> Option<Decimal> {
 
 fn many2one_of(pair: &[Value]) -> Option<Many2One> {
     match pair {
-        [Value::Int(id), Value::String(name)] => Some(Many2One { id: *id, name: name.clone() }),
-        [Value::Int(id), Value::Bool(false)] => Some(Many2One { id: *id, name: String::new() }),
+        [Value::Int(id), Value::String(name)] => Some(Many2One {
+            id: *id,
+            name: name.clone(),
+        }),
+        [Value::Int(id), Value::Bool(false)] => Some(Many2One {
+            id: *id,
+            name: String::new(),
+        }),
         _ => None,
     }
 }

@@ -39,7 +39,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A single attempt.
     pub fn never() -> RetryPolicy {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
     }
 
     fn backoff(&self) -> ExponentialBuilder {
@@ -92,6 +95,7 @@ fn next_delay(policy: &RetryPolicy, error: &OdooError, planned: Duration) -> Opt
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 

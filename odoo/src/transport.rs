@@ -35,7 +35,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(10), request: Duration::from_secs(60) }
+        Timeouts {
+            connect: Duration::from_secs(10),
+            request: Duration::from_secs(60),
+        }
     }
 }
 
@@ -96,13 +99,21 @@ impl Transport {
             .no_proxy()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
-            .user_agent(concat!("prepstation-odoo-client/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                "prepstation-odoo-client/",
+                env!("CARGO_PKG_VERSION")
+            ));
         if let Some(Host::Domain(name)) = server.host() {
             builder = builder.resolve_to_addrs(name, addrs);
         }
 
         let http = builder.build().map_err(|e| classify::transport(&e))?;
-        Ok(Transport { http, server, max_body, next_id: Default::default() })
+        Ok(Transport {
+            http,
+            server,
+            max_body,
+            next_id: Default::default(),
+        })
     }
 
     /// `GET /web/version`: the version on Odoo 19+, an error (usually 404) before.
@@ -119,7 +130,8 @@ impl Transport {
         method: Method,
         args: Vec<Value>,
     ) -> Result<Value, OdooError> {
-        self.legacy(protocol, method.service(), method.name(), args).await
+        self.legacy(protocol, method.service(), method.name(), args)
+            .await
     }
 
     /// A model method over `protocol`.
@@ -139,7 +151,9 @@ impl Transport {
     }
 
     async fn json2(&self, credentials: &Credentials, call: &ModelCall) -> Result<Value, OdooError> {
-        let url = self.server.join(&["json", "2", &call.model, call.method.name()]);
+        let url = self
+            .server
+            .join(&["json", "2", &call.model, call.method.name()]);
         let bearer = format!("bearer {}", credentials.api_key.expose_secret());
         let request = self
             .http
@@ -200,7 +214,11 @@ impl Transport {
 
 async fn read_body(mut response: Response, limit: usize) -> Result<Vec<u8>, OdooError> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify::transport(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| classify::transport(&e))?
+    {
         if body.len() + chunk.len() > limit {
             let detail = format!("answer larger than {limit} bytes");
             return Err(OdooError::new(ErrorKind::UnexpectedResponse, detail));
@@ -211,7 +229,10 @@ async fn read_body(mut response: Response, limit: usize) -> Result<Vec<u8>, Odoo
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// `[db, uid, key, model, method, args, kwargs]`; the key is exposed here, into the body.
@@ -219,10 +240,17 @@ fn execute_kw_args(credentials: &Credentials, call: &ModelCall) -> Result<Vec<Va
     let uid = credentials.uid.ok_or_else(|| {
         OdooError::new(ErrorKind::AuthenticationFailed, "not authenticated: no uid")
     })?;
-    let mut args: Vec<Value> = call.ids.iter().map(|ids| Value::ints(ids.iter().copied())).collect();
+    let mut args: Vec<Value> = call
+        .ids
+        .iter()
+        .map(|ids| Value::ints(ids.iter().copied()))
+        .collect();
     args.extend(call.positional.iter().map(|(_, value)| value.clone()));
-    let kwargs: BTreeMap<String, Value> =
-        call.named.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect();
+    let kwargs: BTreeMap<String, Value> = call
+        .named
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
 
     Ok(vec![
         Value::from(credentials.database.as_str()),
@@ -237,12 +265,22 @@ fn execute_kw_args(credentials: &Credentials, call: &ModelCall) -> Result<Vec<Va
 
 /// The JSON-2 body: `ids` (record methods only) and every argument by name.
 fn json2_arguments(call: &ModelCall) -> BTreeMap<String, Value> {
-    let ids = call.ids.iter().map(|ids| ("ids", Value::ints(ids.iter().copied())));
-    let arguments = call.positional.iter().chain(&call.named).map(|(n, v)| (*n, v.clone()));
-    ids.chain(arguments).map(|(name, value)| (name.to_owned(), value)).collect()
+    let ids = call
+        .ids
+        .iter()
+        .map(|ids| ("ids", Value::ints(ids.iter().copied())));
+    let arguments = call
+        .positional
+        .iter()
+        .chain(&call.named)
+        .map(|(n, v)| (*n, v.clone()));
+    ids.chain(arguments)
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -252,12 +290,19 @@ mod tests {
             method: Method::SearchRead,
             ids: None,
             positional: vec![("domain", Value::Array(vec![]))],
-            named: vec![("limit", Value::Int(5)), ("fields", Value::strings(["name"]))],
+            named: vec![
+                ("limit", Value::Int(5)),
+                ("fields", Value::strings(["name"])),
+            ],
         }
     }
 
     fn credentials() -> Credentials {
-        Credentials { database: "db".into(), uid: Some(8), api_key: SecretString::from("k") }
+        Credentials {
+            database: "db".into(),
+            uid: Some(8),
+            api_key: SecretString::from("k"),
+        }
     }
 
     #[test]
@@ -277,7 +322,10 @@ mod tests {
             ..search_read()
         };
 
-        assert_eq!(json2::encode_body(&json2_arguments(&call)), r#"{"ids":[],"operation":"read"}"#);
+        assert_eq!(
+            json2::encode_body(&json2_arguments(&call)),
+            r#"{"ids":[],"operation":"read"}"#
+        );
     }
 
     #[test]
@@ -285,12 +333,18 @@ mod tests {
         let args = execute_kw_args(&credentials(), &search_read()).unwrap();
         let json = serde_json::Value::from(&Value::Array(args)).to_string();
 
-        assert_eq!(json, r#"["db",8,"k","sale.order","search_read",[[]],{"fields":["name"],"limit":5}]"#);
+        assert_eq!(
+            json,
+            r#"["db",8,"k","sale.order","search_read",[[]],{"fields":["name"],"limit":5}]"#
+        );
     }
 
     #[test]
     fn execute_kw_needs_a_uid() {
-        let credentials = Credentials { uid: None, ..credentials() };
+        let credentials = Credentials {
+            uid: None,
+            ..credentials()
+        };
 
         let error = execute_kw_args(&credentials, &search_read()).unwrap_err();
 

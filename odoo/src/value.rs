@@ -121,7 +121,10 @@ impl From<serde_json::Value> for Value {
                 Value::Array(items.into_iter().map(Value::from).collect())
             }
             serde_json::Value::Object(members) => Value::Struct(
-                members.into_iter().map(|(k, v)| (k, Value::from(v))).collect(),
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::from(v)))
+                    .collect(),
             ),
         }
     }

@@ -30,8 +30,13 @@ pub enum UomScheme {
 impl OdooVersion {
     /// Reads a `version_info` / `server_version_info` array; `text` is the version string.
     pub fn from_info(info: &Value, text: Option<&str>) -> Result<OdooVersion, OdooError> {
-        let items = info.as_array().ok_or_else(|| malformed("version_info is not a list"))?;
-        let major = items.first().and_then(major_of).ok_or_else(|| malformed("no major"))?;
+        let items = info
+            .as_array()
+            .ok_or_else(|| malformed("version_info is not a list"))?;
+        let major = items
+            .first()
+            .and_then(major_of)
+            .ok_or_else(|| malformed("no major"))?;
         let minor = items.get(1).and_then(Value::as_i64).unwrap_or(0);
 
         Ok(OdooVersion {
@@ -43,8 +48,12 @@ impl OdooVersion {
 
     /// Reads the answer of `common.version()`.
     pub fn from_common_version(answer: &Value) -> Result<OdooVersion, OdooError> {
-        let members = answer.as_struct().ok_or_else(|| malformed("version is not an object"))?;
-        let info = members.get("server_version_info").ok_or_else(|| malformed("no version"))?;
+        let members = answer
+            .as_struct()
+            .ok_or_else(|| malformed("version is not an object"))?;
+        let info = members
+            .get("server_version_info")
+            .ok_or_else(|| malformed("no version"))?;
         let text = members.get("server_version").and_then(Value::as_str);
         OdooVersion::from_info(info, text)
     }

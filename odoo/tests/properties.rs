@@ -1,6 +1,8 @@
 //! Property tests: the domain printer and parser agree, the decoders never panic, and the
 //! XML-RPC writer and reader agree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use odoo_client::codec::{jsonrpc, xmlrpc, RpcOutcome};
 use odoo_client::{Condition, Domain, DomainValue, Operator, Term, Value};
 use proptest::prelude::*;
@@ -10,7 +12,9 @@ fn domain_value() -> impl Strategy<Value = DomainValue> {
         Just(DomainValue::Null),
         any::<bool>().prop_map(DomainValue::Bool),
         any::<i64>().prop_map(DomainValue::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(DomainValue::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(DomainValue::Float),
         any::<String>().prop_map(DomainValue::String),
     ];
     leaf.prop_recursive(2, 12, 4, |inner| {
@@ -22,7 +26,11 @@ fn condition() -> impl Strategy<Value = Vec<Term>> {
     let field = "[a-z_][a-z0-9_]{0,10}(\\.[a-z_][a-z0-9_]{0,6})?";
     let operator = prop::sample::select(Operator::ALL.to_vec());
     (field, operator, domain_value()).prop_map(|(field, operator, value)| {
-        vec![Term::Condition(Condition { field, operator, value })]
+        vec![Term::Condition(Condition {
+            field,
+            operator,
+            value,
+        })]
     })
 }
 
@@ -48,7 +56,9 @@ fn wire_value() -> impl Strategy<Value = Value> {
         Just(Value::Nil),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::Float),
         text.prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 4, move |inner| {

@@ -1,9 +1,14 @@
 //! Decoding and classification of every recorded answer of a real Odoo 18.0 and 19.0.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use odoo_client::answer::{interpret, interpret_json};
-use odoo_client::models::{order_fields, line_fields, OrderLine, OrderStatus, Product, SalesOrder, Unit, UnitDefinition, PRODUCT_FIELDS, unit_fields};
+use odoo_client::models::{
+    line_fields, order_fields, unit_fields, OrderLine, OrderStatus, Product, SalesOrder, Unit,
+    UnitDefinition, PRODUCT_FIELDS,
+};
 use odoo_client::protocol::WireProtocol;
 use odoo_client::record::{Many2One, Record};
 use odoo_client::version::OdooVersion;
@@ -88,11 +93,19 @@ fn xml_rpc_and_json_rpc_answers_of_the_same_call_decode_to_the_same_value() {
 }
 
 fn v18() -> OdooVersion {
-    OdooVersion { major: 18, minor: 0, text: "18.0".into() }
+    OdooVersion {
+        major: 18,
+        minor: 0,
+        text: "18.0".into(),
+    }
 }
 
 fn v19() -> OdooVersion {
-    OdooVersion { major: 19, minor: 0, text: "19.0".into() }
+    OdooVersion {
+        major: 19,
+        minor: 0,
+        text: "19.0".into(),
+    }
 }
 
 fn records(version: &str, prefix: &str) -> Vec<Record> {
@@ -107,21 +120,35 @@ fn a_recorded_xml_rpc_page_of_orders_decodes_into_typed_orders() {
         .collect();
 
     let first = &orders[0];
-    assert_eq!(orders.iter().map(|o| o.id).collect::<Vec<_>>(), [4, 6, 7, 8, 9]);
-    assert_eq!(first.partner, Some(Many2One { id: 11, name: "Gemini Furniture".into() }));
+    assert_eq!(
+        orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [4, 6, 7, 8, 9]
+    );
+    assert_eq!(
+        first.partner,
+        Some(Many2One {
+            id: 11,
+            name: "Gemini Furniture".into()
+        })
+    );
     assert_eq!(first.amount_total, Decimal::new(2240, 0));
     assert_eq!(first.line_ids, [8, 9, 10, 11]);
     assert_eq!(first.commitment_date, None);
     assert_eq!(first.client_order_ref, None);
     assert_eq!(first.status, OrderStatus::Confirmed);
-    assert_eq!(first.write_date.unwrap().to_rfc3339(), "2026-12-03T16:22:09+00:00");
+    assert_eq!(
+        first.write_date.unwrap().to_rfc3339(),
+        "2026-12-03T16:22:09+00:00"
+    );
 }
 
 #[test]
 fn locked_orders_of_18_are_confirmed_sales_with_locked_set() {
     let orders = records("odoo-18.0", "47-");
-    let statuses: Vec<OrderStatus> =
-        orders.iter().map(|r| SalesOrder::from_record(r, &v18()).unwrap().status).collect();
+    let statuses: Vec<OrderStatus> = orders
+        .iter()
+        .map(|r| SalesOrder::from_record(r, &v18()).unwrap().status)
+        .collect();
 
     assert!(statuses.contains(&OrderStatus::Locked));
 }
@@ -133,9 +160,17 @@ fn section_and_note_lines_have_no_product_and_no_unit() {
         .map(|r| OrderLine::from_record(r, &v18()).unwrap())
         .collect();
 
-    let section = lines.iter().find(|l| l.display_type.as_deref() == Some("line_section")).unwrap();
-    assert_eq!((section.product.as_ref(), section.unit.as_ref()), (None, None));
-    assert!(lines.iter().any(|l| l.display_type.is_none() && l.unit.is_some()));
+    let section = lines
+        .iter()
+        .find(|l| l.display_type.as_deref() == Some("line_section"))
+        .unwrap();
+    assert_eq!(
+        (section.product.as_ref(), section.unit.as_ref()),
+        (None, None)
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.display_type.is_none() && l.unit.is_some()));
 }
 
 #[test]
@@ -146,7 +181,9 @@ fn lines_of_19_read_their_unit_from_product_uom_id() {
         .collect();
 
     assert!(lines.iter().any(|l| l.unit.is_some()));
-    assert!(lines.iter().any(|l| l.display_type.as_deref() == Some("line_subsection")));
+    assert!(lines
+        .iter()
+        .any(|l| l.display_type.as_deref() == Some("line_subsection")));
     assert!(line_fields(&v19()).contains(&"product_uom_id"));
     assert!(line_fields(&v18()).contains(&"product_uom"));
 }
@@ -172,7 +209,13 @@ fn products_decode_with_absent_reference_and_barcode() {
         .collect();
 
     assert_eq!(products[0].default_code, None);
-    assert_eq!(products[0].unit, Some(Many2One { id: 4, name: "Hours".into() }));
+    assert_eq!(
+        products[0].unit,
+        Some(Many2One {
+            id: 4,
+            name: "Hours".into()
+        })
+    );
     assert_eq!(products[2].barcode.as_deref(), Some("40164785534112"));
     assert_eq!(PRODUCT_FIELDS.len(), 5);
 }
@@ -185,7 +228,12 @@ fn units_of_19_are_relative_to_another_unit() {
         .collect();
 
     let days = units.iter().find(|u| u.name == "Days").unwrap();
-    let UnitDefinition::Relative { relative_factor, relative_to, .. } = &days.definition else {
+    let UnitDefinition::Relative {
+        relative_factor,
+        relative_to,
+        ..
+    } = &days.definition
+    else {
         panic!("19 units are relative");
     };
     assert_eq!(*relative_factor, Decimal::new(8, 0));
@@ -204,7 +252,12 @@ fn units_of_18_have_a_category_and_a_factor() {
         .collect();
 
     let dozens = units.iter().find(|u| u.name == "Dozens").unwrap();
-    let UnitDefinition::InCategory { category, factor, uom_type } = &dozens.definition else {
+    let UnitDefinition::InCategory {
+        category,
+        factor,
+        uom_type,
+    } = &dozens.definition
+    else {
         panic!("18 units have categories");
     };
     assert_eq!(category.as_ref().map(|c| c.name.as_str()), Some("Unit"));
@@ -219,12 +272,22 @@ fn the_version_answers_of_both_servers_are_read() {
     let info = web.as_struct().unwrap().get("version_info").unwrap();
 
     assert_eq!(OdooVersion::from_common_version(&legacy).unwrap().major, 18);
-    assert_eq!(OdooVersion::from_info(info, None).unwrap(), OdooVersion { major: 19, minor: 0, text: "19.0".into() });
+    assert_eq!(
+        OdooVersion::from_info(info, None).unwrap(),
+        OdooVersion {
+            major: 19,
+            minor: 0,
+            text: "19.0".into()
+        }
+    );
 }
 
 #[test]
 fn a_method_returning_none_over_json_rpc_is_nil() {
-    assert_eq!(outcome(&support::case("odoo-18.0", "99-")).unwrap(), Value::Nil);
+    assert_eq!(
+        outcome(&support::case("odoo-18.0", "99-")).unwrap(),
+        Value::Nil
+    );
 }
 
 #[test]
@@ -245,7 +308,11 @@ fn the_login_redirect_of_an_18_json2_probe_is_not_an_api_answer() {
 
 #[test]
 fn the_order_fields_of_16_have_no_locked_field() {
-    let v16 = OdooVersion { major: 16, minor: 0, text: "16.0".into() };
+    let v16 = OdooVersion {
+        major: 16,
+        minor: 0,
+        text: "16.0".into(),
+    };
 
     assert!(!order_fields(&v16).contains(&"locked"));
     assert!(order_fields(&v18()).contains(&"locked"));

@@ -26,6 +26,13 @@ pub fn decode_result(body: &[u8]) -> Result<Value, DecodeError> {
 pub fn decode_error(body: &[u8]) -> Option<RpcError> {
     let json: serde_json::Value = serde_json::from_slice(body).ok()?;
     let name = json.get("name")?.as_str()?.to_owned();
-    let message = json.get("message").and_then(serde_json::Value::as_str).unwrap_or_default();
-    Some(RpcError { code: None, name: Some(name), message: message.to_owned() })
+    let message = json
+        .get("message")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    Some(RpcError {
+        code: None,
+        name: Some(name),
+        message: message.to_owned(),
+    })
 }

@@ -58,7 +58,11 @@ fn write_value(out: &mut String, value: &Value) {
 }
 
 fn write_int(out: &mut String, number: i64) {
-    let tag = if i32::try_from(number).is_ok() { "int" } else { "i8" };
+    let tag = if i32::try_from(number).is_ok() {
+        "int"
+    } else {
+        "i8"
+    };
     push_tagged(out, tag, &number.to_string());
 }
 
@@ -110,7 +114,9 @@ pub fn decode_response(body: &str) -> Result<RpcOutcome, DecodeError> {
     match first_element(root) {
         Some(node) if node.has_tag_name("params") => decode_params(node).map(RpcOutcome::Result),
         Some(node) if node.has_tag_name("fault") => decode_fault(node).map(RpcOutcome::Fault),
-        _ => Err(DecodeError::new("xml: methodResponse without params or fault")),
+        _ => Err(DecodeError::new(
+            "xml: methodResponse without params or fault",
+        )),
     }
 }
 
@@ -122,13 +128,20 @@ fn decode_params(params: Node) -> Result<Value, DecodeError> {
 
 fn decode_fault(fault: Node) -> Result<Fault, DecodeError> {
     let value = decode_value(child(fault, "value")?, 0)?;
-    let members = value.as_struct().ok_or_else(|| DecodeError::new("xml: fault is no struct"))?;
+    let members = value
+        .as_struct()
+        .ok_or_else(|| DecodeError::new("xml: fault is no struct"))?;
     let code = members.get("faultCode").and_then(Value::as_i64);
     let message = members.get("faultString").and_then(Value::as_str);
 
     match (code, message) {
-        (Some(code), Some(message)) => Ok(Fault { code, message: message.to_owned() }),
-        _ => Err(DecodeError::new("xml: fault without integer faultCode and faultString")),
+        (Some(code), Some(message)) => Ok(Fault {
+            code,
+            message: message.to_owned(),
+        }),
+        _ => Err(DecodeError::new(
+            "xml: fault without integer faultCode and faultString",
+        )),
     }
 }
 
@@ -208,5 +221,8 @@ fn child<'a, 'input>(node: Node<'a, 'input>, tag: &str) -> Result<Node<'a, 'inpu
 }
 
 fn text_of(node: Node) -> String {
-    node.children().filter(Node::is_text).filter_map(|n| n.text()).collect()
+    node.children()
+        .filter(Node::is_text)
+        .filter_map(|n| n.text())
+        .collect()
 }

@@ -26,13 +26,20 @@ fn check_path(path: &str, catalog: &FieldCatalog) -> Result<(), OdooError> {
         None => (path, None),
     };
     let Some(field) = catalog.get(first) else {
-        return Err(invalid(format!("unknown field '{first}' on {}", catalog.model())));
+        return Err(invalid(format!(
+            "unknown field '{first}' on {}",
+            catalog.model()
+        )));
     };
     if !field.is_searchable() {
-        return Err(invalid(format!("field '{first}' is not stored and cannot be searched")));
+        return Err(invalid(format!(
+            "field '{first}' is not stored and cannot be searched"
+        )));
     }
     if rest.is_some() && !field.is_relational() {
-        return Err(invalid(format!("field '{first}' is not a relation: '{path}' is invalid")));
+        return Err(invalid(format!(
+            "field '{first}' is not a relation: '{path}' is invalid"
+        )));
     }
     Ok(())
 }

@@ -116,7 +116,11 @@ impl Parser<'_> {
         loop {
             match self.bump() {
                 None => {
-                    return Err(DomainError::at_byte(self.input, start, "unterminated string"))
+                    return Err(DomainError::at_byte(
+                        self.input,
+                        start,
+                        "unterminated string",
+                    ))
                 }
                 Some(c) if c == quote => return Ok(text),
                 Some('\\') => text.push(self.escape()?),
@@ -137,14 +141,22 @@ impl Parser<'_> {
             Some('/') => '/',
             Some(c @ ('\\' | '\'' | '"')) => c,
             Some('u') => self.unicode_escape(at)?,
-            _ => return Err(DomainError::at_byte(self.input, at, "unknown escape sequence")),
+            _ => {
+                return Err(DomainError::at_byte(
+                    self.input,
+                    at,
+                    "unknown escape sequence",
+                ))
+            }
         };
         Ok(escaped)
     }
 
     fn unicode_escape(&mut self, at: usize) -> Result<char, DomainError> {
         let digits = self.input.get(self.pos..self.pos + 4).unwrap_or("");
-        let code = u32::from_str_radix(digits, 16).ok().filter(|_| digits.len() == 4);
+        let code = u32::from_str_radix(digits, 16)
+            .ok()
+            .filter(|_| digits.len() == 4);
         let decoded = code.and_then(char::from_u32);
         match decoded {
             Some(c) if digits.bytes().all(|b| b.is_ascii_hexdigit()) => {

@@ -106,7 +106,10 @@ pub struct DomainError {
 impl DomainError {
     fn at_byte(input: &str, byte: usize, message: &str) -> DomainError {
         let before = input.get(..byte).unwrap_or(input);
-        DomainError { position: before.chars().count() + 1, message: message.to_owned() }
+        DomainError {
+            position: before.chars().count() + 1,
+            message: message.to_owned(),
+        }
     }
 }
 
@@ -127,19 +130,25 @@ impl Domain {
         let terms = terms_of(input, literal)?;
 
         check_arity(input, &terms)?;
-        Ok(Domain { terms: terms.into_iter().map(|(_, term)| term).collect() })
+        Ok(Domain {
+            terms: terms.into_iter().map(|(_, term)| term).collect(),
+        })
     }
 
     /// Builds a domain from terms, checking that every operator has its operands.
     pub fn from_terms(terms: Vec<Term>) -> Result<Domain, DomainError> {
         let positioned: Vec<(usize, Term)> = terms.into_iter().map(|t| (0, t)).collect();
         check_arity("", &positioned)?;
-        Ok(Domain { terms: positioned.into_iter().map(|(_, term)| term).collect() })
+        Ok(Domain {
+            terms: positioned.into_iter().map(|(_, term)| term).collect(),
+        })
     }
 
     /// The conditions joined by "and".
     pub fn all(conditions: Vec<Condition>) -> Domain {
-        Domain { terms: conditions.into_iter().map(Term::Condition).collect() }
+        Domain {
+            terms: conditions.into_iter().map(Term::Condition).collect(),
+        }
     }
 
     /// The terms in prefix order.
@@ -235,7 +244,11 @@ impl From<&str> for DomainValue {
 impl Condition {
     /// A condition `(field, operator, value)`.
     pub fn new(field: &str, operator: Operator, value: impl Into<DomainValue>) -> Condition {
-        Condition { field: field.to_owned(), operator, value: value.into() }
+        Condition {
+            field: field.to_owned(),
+            operator,
+            value: value.into(),
+        }
     }
 }
 
@@ -259,9 +272,16 @@ impl From<Vec<DomainValue>> for DomainValue {
 
 fn terms_of(input: &str, literal: Literal) -> Result<Vec<(usize, Term)>, DomainError> {
     let LiteralKind::List(items) = literal.kind else {
-        return Err(DomainError::at_byte(input, literal.at, "a filter must be a list"));
+        return Err(DomainError::at_byte(
+            input,
+            literal.at,
+            "a filter must be a list",
+        ));
     };
-    items.into_iter().map(|item| Ok((item.at, term_of(input, item)?))).collect()
+    items
+        .into_iter()
+        .map(|item| Ok((item.at, term_of(input, item)?)))
+        .collect()
 }
 
 fn term_of(input: &str, item: Literal) -> Result<Term, DomainError> {
@@ -303,7 +323,11 @@ fn condition_of(input: &str, at: usize, parts: Vec<Literal>) -> Result<Condition
 fn field_of(input: &str, literal: Literal) -> Result<String, DomainError> {
     match literal.kind {
         LiteralKind::Str(name) if is_field_path(&name) => Ok(name),
-        _ => Err(DomainError::at_byte(input, literal.at, "expected a field name")),
+        _ => Err(DomainError::at_byte(
+            input,
+            literal.at,
+            "expected a field name",
+        )),
     }
 }
 
@@ -318,7 +342,11 @@ fn operator_of(input: &str, literal: Literal) -> Result<Operator, DomainError> {
     match &literal.kind {
         LiteralKind::Str(text) => Operator::parse(text)
             .ok_or_else(|| DomainError::at_byte(input, literal.at, "unknown operator")),
-        _ => Err(DomainError::at_byte(input, literal.at, "expected an operator string")),
+        _ => Err(DomainError::at_byte(
+            input,
+            literal.at,
+            "expected an operator string",
+        )),
     }
 }
 
@@ -330,9 +358,12 @@ impl DomainValue {
             LiteralKind::Int(number) => DomainValue::Int(number),
             LiteralKind::Float(number) => DomainValue::Float(number),
             LiteralKind::Str(text) => DomainValue::String(text),
-            LiteralKind::List(items) => {
-                DomainValue::List(items.into_iter().map(|l| Self::from_literal(l.kind)).collect())
-            }
+            LiteralKind::List(items) => DomainValue::List(
+                items
+                    .into_iter()
+                    .map(|l| Self::from_literal(l.kind))
+                    .collect(),
+            ),
         }
     }
 }
@@ -357,11 +388,14 @@ fn check_arity(input: &str, terms: &[(usize, Term)]) -> Result<(), DomainError> 
 
 /// How many complete expressions the top level holds (they are implicitly and-ed).
 fn top_level_count(terms: &[Term]) -> usize {
-    terms.iter().rev().fold(0usize, |available, term| match term {
-        Term::Condition(_) => available + 1,
-        Term::Not => available,
-        Term::And | Term::Or => available.saturating_sub(1),
-    })
+    terms
+        .iter()
+        .rev()
+        .fold(0usize, |available, term| match term {
+            Term::Condition(_) => available + 1,
+            Term::Not => available,
+            Term::And | Term::Or => available.saturating_sub(1),
+        })
 }
 
 fn symbol(term: &Term) -> &'static str {
@@ -374,4 +408,5 @@ fn symbol(term: &Term) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

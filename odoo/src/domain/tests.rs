@@ -1,7 +1,11 @@
 use super::*;
 
 fn condition(field: &str, operator: Operator, value: DomainValue) -> Term {
-    Term::Condition(Condition { field: field.into(), operator, value })
+    Term::Condition(Condition {
+        field: field.into(),
+        operator,
+        value,
+    })
 }
 
 fn sale() -> DomainValue {
@@ -12,7 +16,14 @@ fn sale() -> DomainValue {
 fn the_json_form_parses_into_conditions() {
     let domain = Domain::parse(r#"[["state","in",["sale"]]]"#).unwrap();
 
-    assert_eq!(domain.terms(), &[condition("state", Operator::In, DomainValue::List(vec![sale()]))]);
+    assert_eq!(
+        domain.terms(),
+        &[condition(
+            "state",
+            Operator::In,
+            DomainValue::List(vec![sale()])
+        )]
+    );
 }
 
 #[test]
@@ -60,14 +71,20 @@ fn a_blank_filter_is_the_empty_domain() {
 fn the_string_false_stays_a_string() {
     let domain = Domain::parse("[('name', '=', 'false')]").unwrap();
 
-    assert_eq!(domain.conditions().next().unwrap().value, DomainValue::String("false".into()));
+    assert_eq!(
+        domain.conditions().next().unwrap().value,
+        DomainValue::String("false".into())
+    );
 }
 
 #[test]
 fn escapes_in_strings_are_decoded() {
     let domain = Domain::parse(r#"[('name', 'ilike', 'it\'s \"x\" \u00e9')]"#).unwrap();
 
-    assert_eq!(domain.conditions().next().unwrap().value, DomainValue::String("it's \"x\" é".into()));
+    assert_eq!(
+        domain.conditions().next().unwrap().value,
+        DomainValue::String("it's \"x\" é".into())
+    );
 }
 
 #[test]
@@ -89,7 +106,10 @@ fn a_condition_with_two_parts_is_refused_at_its_position() {
 fn an_unknown_operator_is_refused_at_its_position() {
     let error = Domain::parse("[('state', '~~', 'sale')]").unwrap_err();
 
-    assert_eq!((error.position, error.message.as_str()), (12, "unknown operator"));
+    assert_eq!(
+        (error.position, error.message.as_str()),
+        (12, "unknown operator")
+    );
 }
 
 #[test]
@@ -116,7 +136,12 @@ fn python_expressions_are_not_evaluated() {
 #[test]
 fn a_filter_that_is_not_a_list_is_refused() {
     assert_eq!(Domain::parse("'state'").unwrap_err().position, 1);
-    assert_eq!(Domain::parse("('state', '=', 'sale')").unwrap_err().position, 2);
+    assert_eq!(
+        Domain::parse("('state', '=', 'sale')")
+            .unwrap_err()
+            .position,
+        2
+    );
     assert!(Domain::parse("[('state', '=', 'sale')] x").is_err());
 }
 

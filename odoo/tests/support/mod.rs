@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! Loads the recorded Odoo exchanges from `../shared/odoo/transcripts` beside the repository.
 
 #![allow(dead_code)]
@@ -71,7 +73,8 @@ fn header(response: &serde_json::Value, name: &str) -> Option<String> {
     response["headers"].as_array()?.iter().find_map(|pair| {
         let pair = pair.as_array()?;
         let key = pair.first()?.as_str()?;
-        key.eq_ignore_ascii_case(name).then(|| pair.get(1)?.as_str().map(str::to_owned))?
+        key.eq_ignore_ascii_case(name)
+            .then(|| pair.get(1)?.as_str().map(str::to_owned))?
     })
 }
 

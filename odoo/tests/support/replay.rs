@@ -18,7 +18,10 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -30,7 +33,11 @@ impl Request {
         let params = &self.json()["params"];
         let args = &params["args"];
         match params["method"].as_str() {
-            Some("execute_kw") => format!("{}.{}", args[3].as_str().unwrap_or(""), args[4].as_str().unwrap_or("")),
+            Some("execute_kw") => format!(
+                "{}.{}",
+                args[3].as_str().unwrap_or(""),
+                args[4].as_str().unwrap_or("")
+            ),
             Some(method) => format!("{}.{}", params["service"].as_str().unwrap_or(""), method),
             None => String::new(),
         }
@@ -39,11 +46,23 @@ impl Request {
     /// For an XML-RPC request: `service.method` or, for `execute_kw`, `model.method`.
     pub fn xml_target(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
-        let strings: Vec<&str> = text.split("<string>").skip(1).filter_map(|s| s.split("</string>").next()).collect();
-        let method = text.split("<methodName>").nth(1).and_then(|s| s.split("</methodName>").next()).unwrap_or("");
+        let strings: Vec<&str> = text
+            .split("<string>")
+            .skip(1)
+            .filter_map(|s| s.split("</string>").next())
+            .collect();
+        let method = text
+            .split("<methodName>")
+            .nth(1)
+            .and_then(|s| s.split("</methodName>").next())
+            .unwrap_or("");
         let service = self.path.rsplit('/').next().unwrap_or("");
         match method {
-            "execute_kw" => format!("{}.{}", strings.get(2).unwrap_or(&""), strings.get(3).unwrap_or(&"")),
+            "execute_kw" => format!(
+                "{}.{}",
+                strings.get(2).unwrap_or(&""),
+                strings.get(3).unwrap_or(&"")
+            ),
             method => format!("{service}.{method}"),
         }
     }
@@ -95,7 +114,9 @@ impl Replay {
 }
 
 async fn serve(mut stream: TcpStream, handler: Handler, log: Arc<Mutex<Vec<Request>>>) {
-    let Some(request) = read_request(&mut stream).await else { return };
+    let Some(request) = read_request(&mut stream).await else {
+        return;
+    };
     log.lock().unwrap().push(request.clone());
     match handler(&request) {
         Reply::Raw(bytes) => {
@@ -124,7 +145,10 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
     let mut first = lines.next()?.split(' ');
     let (method, path) = (first.next()?.to_owned(), first.next()?.to_owned());
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
         .collect();
     let length: usize = headers
         .iter()
@@ -139,7 +163,12 @@ async fn read_request(stream: &mut TcpStream) -> Option<Request> {
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    Some(Request { method, path, headers, body })
+    Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
 
 /// The raw recorded response of a case (`response.http`).
