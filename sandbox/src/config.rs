@@ -18,6 +18,9 @@ pub struct SandboxConfig {
     pub generated_until: NaiveDateTime,
     /// Seed of the users' API keys.
     pub key_seed: u64,
+    /// Whether the database list is served (`db.list`, `/web/database/list`); Odoo's
+    /// `--no-database-list` makes both raise `AccessDenied`.
+    pub list_databases: bool,
 }
 
 /// Where the first database's sales data comes from.
@@ -52,6 +55,7 @@ impl SandboxConfig {
             },
             generated_until: default_generated_until(),
             key_seed: 1,
+            list_databases: true,
         }
     }
 
@@ -68,6 +72,12 @@ impl SandboxConfig {
     /// The same configuration with another data set.
     pub fn with_dataset(mut self, dataset: Dataset) -> Self {
         self.dataset = dataset;
+        self
+    }
+
+    /// The same configuration with the database list served or refused.
+    pub fn with_database_list(mut self, listed: bool) -> Self {
+        self.list_databases = listed;
         self
     }
 

@@ -139,13 +139,12 @@ async fn build_state(config: SandboxConfig) -> std::io::Result<Shared> {
     let built = tokio::task::spawn_blocking(move || {
         let users = users_for(config.version, config.key_seed);
         let databases = data::build_databases(&config, &users)?;
-        Ok::<_, data::DatasetError>(Shared::new(
-            Profile {
-                version: config.version,
-            },
-            users,
-            databases,
-        ))
+        let profile = Profile {
+            version: config.version,
+        };
+        let mut shared = Shared::new(profile, users, databases);
+        shared.list_databases = config.list_databases;
+        Ok::<_, data::DatasetError>(shared)
     });
     built
         .await

@@ -196,7 +196,7 @@ fn find_database<'a>(databases: &'a [Database], name: &str) -> Result<&'a Databa
 
 fn db_service(shared: &Shared, method: &str) -> Result<Value, OdooError> {
     match method {
-        "list" => Ok(json!(shared.database_names())),
+        "list" => Ok(json!(shared.database_list()?)),
         "server_version" => Ok(shared.profile.version_info()["server_version"].clone()),
         "db_exist" | "list_lang" | "list_countries" => Ok(json!(false)),
         _ => Err(OdooError::AccessDenied),

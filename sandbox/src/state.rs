@@ -18,6 +18,8 @@ pub struct Shared {
     pub schema: Schema,
     /// The users of the first database.
     pub users: Vec<SandboxUser>,
+    /// Whether the database list is served.
+    pub list_databases: bool,
     databases: RwLock<Vec<Database>>,
     faults: Mutex<Vec<FaultRule>>,
     calls: Mutex<Vec<CallRecord>>,
@@ -38,6 +40,7 @@ impl Shared {
             profile,
             schema: Schema::for_profile(profile),
             users,
+            list_databases: true,
             databases: RwLock::new(databases),
             faults: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
@@ -63,6 +66,14 @@ impl Shared {
     /// The names of the databases served.
     pub fn database_names(&self) -> Vec<String> {
         self.read().iter().map(|d| d.name.clone()).collect()
+    }
+
+    /// The database list as `db.list` answers it: refused when listing is off.
+    pub fn database_list(&self) -> Result<Vec<String>, crate::error::OdooError> {
+        match self.list_databases {
+            true => Ok(self.database_names()),
+            false => Err(crate::error::OdooError::AccessDenied),
+        }
     }
 
     /// Logs a call and returns the fault it gets, if any.

@@ -51,11 +51,8 @@ pub async fn database_list(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
         http_call("/web/database/list"),
         BodyKind::Json,
         || {
-            json_answer(
-                &shared,
-                request_id(&body),
-                Ok(json!(shared.database_names())),
-            )
+            let listed = shared.database_list().map(|names| json!(names));
+            json_answer(&shared, request_id(&body), listed)
         },
     )
     .await

@@ -559,3 +559,13 @@ async fn generated_write_dates_lie_in_the_past_before_any_look_back_window() {
         .to_string();
     assert!(latest < cutoff.as_str(), "{latest}");
 }
+
+#[tokio::test]
+async fn the_database_list_can_be_refused_like_no_database_list() {
+    let config = SandboxConfig::new(18).with_database_list(false);
+    let sandbox = Sandbox::start(config).await.unwrap();
+
+    let listed = jsonrpc(sandbox.addr(), "db", "list", json!([])).await;
+
+    assert_eq!(error_name(&listed), "odoo.exceptions.AccessDenied");
+}
