@@ -34,7 +34,8 @@ pub enum ControlError {
 }
 
 /// A new sales order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NewOrder {
     /// The customer `(id, display name)`.
     pub partner: (i64, String),
@@ -54,6 +55,12 @@ pub struct NewOrder {
     pub salesperson: Option<i64>,
     /// The lines.
     pub lines: Vec<NewLine>,
+}
+
+impl Default for NewOrder {
+    fn default() -> NewOrder {
+        NewOrder::quotation()
+    }
 }
 
 impl NewOrder {
@@ -86,7 +93,8 @@ impl NewOrder {
 }
 
 /// A new order line: a product line, or a section, subsection or note.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NewLine {
     /// The product (none for sections and notes).
     pub product_id: Option<i64>,
@@ -102,6 +110,20 @@ pub struct NewLine {
     pub discount: f64,
     /// The unit; the product's own when absent.
     pub uom_id: Option<i64>,
+}
+
+impl Default for NewLine {
+    fn default() -> NewLine {
+        NewLine {
+            product_id: None,
+            display_type: None,
+            name: None,
+            quantity: 1.0,
+            price_unit: 0.0,
+            discount: 0.0,
+            uom_id: None,
+        }
+    }
 }
 
 impl NewLine {
@@ -133,7 +155,8 @@ impl NewLine {
 }
 
 /// Changes to an order's own fields; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct OrderChanges {
     /// A new state.
     pub state: Option<String>,
@@ -148,7 +171,8 @@ pub struct OrderChanges {
 }
 
 /// Changes to a line; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LineChanges {
     /// A new quantity (moves the order's `write_date`).
     pub quantity: Option<f64>,

@@ -46,7 +46,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/web/webclient/version_info", any(crate::web::version_info))
         .route("/web/database/list", post(crate::web::database_list))
         .route("/", get(crate::web::root))
-        .nest("/__sandbox", crate::web::control_routes())
+        .nest("/__sandbox", crate::control_http::routes())
         .fallback(crate::web::not_found)
         .with_state(shared)
 }

@@ -7,7 +7,8 @@
 //! - [`data`], [`generate`], [`store`], [`schema`]: the in-memory databases and their models;
 //! - [`domain`], [`orm`]: domain evaluation and the model methods, shared by all protocols;
 //! - [`rpc`], [`json2`], [`web`], [`http`], [`server`], [`xmlrpc`]: the HTTP front ends;
-//! - [`control`], [`faults`]: the test handle (data changes, late commits, faults, call log).
+//! - [`control`], [`control_http`], [`faults`]: the test handle (data changes, late commits,
+//!   faults, call log), also over HTTP under `/__sandbox/`.
 //!
 //! Writes over RPC are always refused; data changes only through [`Control`].
 
@@ -15,6 +16,7 @@
 
 pub mod config;
 pub mod control;
+pub mod control_http;
 pub mod data;
 pub mod domain;
 pub mod error;

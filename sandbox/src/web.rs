@@ -1,18 +1,14 @@
 //! Web routes around the APIs (`GET /web/version`, `/web/webclient/version_info`, `GET /`,
-//! `/web/database/list`) and the sandbox's own control routes under `/__sandbox/`, a path Odoo
-//! never uses.
+//! `/web/database/list`).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::{header, HeaderValue, Method};
+use axum::response::Response;
 use serde_json::{json, Value};
 
-use crate::faults::{CallRecord, FaultRule};
 use crate::http::{http_call, json_response, not_found_page, respond, response, BodyKind, HTML};
 use crate::rpc::json_answer;
 use crate::state::Shared;
@@ -87,43 +83,4 @@ pub async fn not_found(
         not_found_page,
     )
     .await
-}
-
-/// The control routes: `GET`/`DELETE /calls`, `POST`/`DELETE /faults`, `GET /users`.
-pub fn control_routes() -> Router<Arc<Shared>> {
-    Router::new()
-        .route("/calls", get(list_calls).delete(clear_calls))
-        .route(
-            "/faults",
-            axum::routing::post(add_fault).delete(clear_faults),
-        )
-        .route("/users", get(list_users))
-}
-
-async fn list_calls(State(shared): State<Arc<Shared>>) -> Json<Vec<CallRecord>> {
-    Json(shared.calls())
-}
-
-async fn clear_calls(State(shared): State<Arc<Shared>>) -> StatusCode {
-    shared.clear_calls();
-    StatusCode::NO_CONTENT
-}
-
-async fn add_fault(State(shared): State<Arc<Shared>>, Json(rule): Json<FaultRule>) -> StatusCode {
-    shared.inject(rule);
-    StatusCode::NO_CONTENT
-}
-
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> StatusCode {
-    shared.clear_faults();
-    StatusCode::NO_CONTENT
-}
-
-async fn list_users(State(shared): State<Arc<Shared>>) -> Response {
-    let users: Vec<Value> = shared
-        .users
-        .iter()
-        .map(|u| json!({"kind": format!("{:?}", u.kind), "uid": u.uid, "login": u.login, "password": u.password, "api_key": u.api_key, "expired_api_key": u.expired_api_key}))
-        .collect();
-    Json(users).into_response()
 }

@@ -382,3 +382,66 @@ async fn the_http_control_routes_inject_faults_and_list_calls() {
     assert_eq!(faulty.status, 502);
     assert_eq!(calls.json()[0]["method"], "search_count");
 }
+
+#[tokio::test]
+async fn orders_are_created_changed_and_cancelled_over_the_http_control_routes() {
+    let sandbox = Sandbox::start(SandboxConfig::new(18).with_dataset(Dataset::Empty))
+        .await
+        .unwrap();
+    let headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    let order = json!({"state": "sale", "client_order_ref": "PO-1", "lines": [{"product_id": 5, "quantity": 3.0, "price_unit": 70.0}]});
+
+    let created = send(
+        sandbox.addr(),
+        "POST",
+        "/__sandbox/orders",
+        &headers,
+        order.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let id = created.json()["id"].as_i64().unwrap();
+    let line = json!({"display_type": "line_note", "name": "Fragile"});
+    let added = send(
+        sandbox.addr(),
+        "POST",
+        &format!("/__sandbox/orders/{id}/lines"),
+        &headers,
+        line.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    let cancelled = send(
+        sandbox.addr(),
+        "POST",
+        &format!("/__sandbox/orders/{id}/cancel"),
+        &[],
+        b"",
+    )
+    .await
+    .unwrap();
+    let missing = send(sandbox.addr(), "DELETE", "/__sandbox/orders/999", &[], b"")
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (
+            created.status,
+            added.status,
+            cancelled.status,
+            missing.status
+        ),
+        (201, 201, 204, 404)
+    );
+    let read = execute(
+        &sandbox,
+        "sale.order",
+        "read",
+        json!([[id]]),
+        json!({"fields": ["state", "amount_total", "order_line"]}),
+    )
+    .await;
+    assert_eq!(read[0]["state"], "cancel");
+    assert_eq!(read[0]["amount_total"], 210.0);
+    assert_eq!(read[0]["order_line"].as_array().unwrap().len(), 2);
+}
