@@ -340,7 +340,8 @@ impl Control {
             .unwrap_or_default()
     }
 
-    /// Injects a fault.
+    /// Injects a fault. Every rule counts the calls it matches; when several fire on one
+    /// call, the one injected first wins.
     pub fn inject(&self, rule: FaultRule) {
         self.shared.inject(rule);
     }

@@ -423,7 +423,10 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
         .collect();
     sort(&mut found, &terms, ctx);
     let offset = bound.usize("offset").unwrap_or(0);
-    let limit = bound.usize("limit").unwrap_or(usize::MAX);
+    let limit = bound
+        .usize("limit")
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
     Ok(found.into_iter().skip(offset).take(limit).collect())
 }
 

@@ -76,11 +76,16 @@ impl Shared {
         }
     }
 
-    /// Logs a call and returns the fault it gets, if any.
+    /// Logs a call and returns the fault it gets, if any. Every rule counts the calls it
+    /// matches; when several fire on one call, the one injected first wins.
     pub fn observe(&self, call: CallRecord) -> Option<Fault> {
-        let fault = lock(&self.faults)
+        let mut faults = lock(&self.faults);
+        let fired: Vec<Fault> = faults
             .iter_mut()
-            .find_map(|rule| rule.observe(&call));
+            .filter_map(|rule| rule.observe(&call))
+            .collect();
+        drop(faults);
+        let fault = fired.into_iter().next();
         lock(&self.calls).push(call);
         fault
     }

@@ -277,7 +277,7 @@ async fn a_reset_connection_gets_no_answer_and_a_truncated_body_is_cut_short() {
         .inject(FaultRule::new(Fault::ConnectionReset));
     sandbox
         .control()
-        .inject(FaultRule::new(Fault::TruncatedBody));
+        .inject(FaultRule::new(Fault::TruncatedBody).on_nth(2));
 
     let reset = search_count_raw(&sandbox).await;
     let truncated = search_count_raw(&sandbox).await;
@@ -293,7 +293,7 @@ async fn an_html_page_and_a_malformed_body_replace_the_answer() {
     sandbox.control().inject(FaultRule::new(Fault::HtmlPage));
     sandbox
         .control()
-        .inject(FaultRule::new(Fault::MalformedBody));
+        .inject(FaultRule::new(Fault::MalformedBody).on_nth(2));
 
     let html = search_count_raw(&sandbox).await.unwrap();
     let malformed = search_count_raw(&sandbox).await.unwrap();
@@ -311,7 +311,9 @@ async fn latency_delays_the_answer_and_a_hang_never_answers() {
     sandbox
         .control()
         .inject(FaultRule::new(Fault::latency(Duration::from_millis(300))));
-    sandbox.control().inject(FaultRule::new(Fault::Hang));
+    sandbox
+        .control()
+        .inject(FaultRule::new(Fault::Hang).on_nth(2));
 
     let started = Instant::now();
     let slow = search_count_raw(&sandbox).await.unwrap();
