@@ -177,11 +177,26 @@ fn parse_leaf(token: &Value, ctx: Context) -> Result<Domain, OdooError> {
     if !field.stored() && field_name != "display_name" {
         return not_stored(&field_name, ctx);
     }
+    check_path(&field_name, field)?;
     Ok(Domain::Leaf(Leaf {
         field: field_name,
         operator,
         value: items[2].clone(),
     }))
+}
+
+/// A dotted path is followed only to the id or the name of a related record.
+fn check_path(path: &str, field: &Field) -> Result<(), OdooError> {
+    let Some((_, rest)) = path.split_once('.') else {
+        return Ok(());
+    };
+    let relational = matches!(field.kind(), "many2one" | "one2many" | "many2many");
+    if relational && matches!(rest, "id" | "name" | "display_name") {
+        return Ok(());
+    }
+    Err(OdooError::ValueError(format!(
+        "the sandbox cannot search through {path}"
+    )))
 }
 
 fn first_segment(name: &str) -> &str {
@@ -325,8 +340,16 @@ impl Leaf {
         let Some(field) = ctx.model.fields.get(first_segment(&self.field)) else {
             return false;
         };
-        let left = record_operand(record, ctx, &self.field, field);
-        let kind = field.kind();
+        let (left, kind) = match self.by_name(field) {
+            true => (
+                name_operand(record, ctx, first_segment(&self.field)),
+                "char",
+            ),
+            false => (
+                record_operand(record, ctx, first_segment(&self.field), field),
+                field.kind(),
+            ),
+        };
         match self.operator.as_str() {
             "=" | "child_of" | "parent_of" => equals(&left, &self.value, kind, ctx),
             "!=" | "<>" => !equals(&left, &self.value, kind, ctx),
@@ -336,6 +359,31 @@ impl Leaf {
             "<" | "<=" | ">" | ">=" => ordered(&left, &self.operator, &self.value, kind, ctx),
             op => like(&left, op, &self.value),
         }
+    }
+}
+
+impl Leaf {
+    /// Whether a relational field is compared by its related record's name: through a
+    /// `.name` path, or with text values (`('partner_id', 'ilike', 'Deco')`).
+    fn by_name(&self, field: &Field) -> bool {
+        if field.kind() != "many2one" {
+            return false;
+        }
+        let texts = match &self.value {
+            Value::String(_) => true,
+            Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
+            _ => false,
+        };
+        let path = self.field.split_once('.').map(|(_, rest)| rest);
+        matches!(path, Some("name") | Some("display_name")) || (path.is_none() && texts)
+    }
+}
+
+fn name_operand(record: &Record, ctx: Context, name: &str) -> Operand {
+    let value = record.read_value(ctx.model, name);
+    match value.get(1).and_then(Value::as_str) {
+        Some(text) => Operand::Str(text.to_owned()),
+        None => Operand::Null,
     }
 }
 
@@ -702,6 +750,58 @@ mod tests {
             check(18, json!([["name", "=like", "s0000_"]]), &record),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn a_many2one_compares_by_name_with_text_and_by_id_with_numbers() {
+        let record = order("sale", at(1, 0, 0, 0));
+
+        assert_eq!(
+            check(18, json!([["partner_id", "ilike", "gemini"]]), &record),
+            Ok(true)
+        );
+        assert_eq!(
+            check(
+                18,
+                json!([["partner_id.name", "=", "Gemini Furniture"]]),
+                &record
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            check(18, json!([["partner_id", "in", [10, 11]]]), &record),
+            Ok(true)
+        );
+        assert_eq!(
+            check(18, json!([["partner_id.id", "=", 10]]), &record),
+            Ok(false)
+        );
+        assert!(check(18, json!([["partner_id.country_id", "=", 1]]), &record).is_err());
+    }
+
+    #[test]
+    fn an_order_sorts_on_several_fields_with_nulls_last() {
+        let schema = schema(18);
+        let ctx = Context {
+            model: schema.model("sale.order").unwrap(),
+            profile: Profile { version: 18 },
+        };
+        let mut a = order("sale", at(1, 0, 0, 0));
+        a.id = 1;
+        a.values.insert("client_order_ref".into(), json!(false));
+        let mut b = order("sale", at(1, 0, 0, 0));
+        b.id = 2;
+        b.values.insert("client_order_ref".into(), json!("PO-1"));
+        let mut records = vec![&a, &b];
+
+        sort(
+            &mut records,
+            &parse_order("client_order_ref asc, id desc", ctx.model, ctx.profile).unwrap(),
+            ctx,
+        );
+
+        assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 1]);
+        assert!(parse_order("no_such_field", ctx.model, ctx.profile).is_err());
     }
 
     #[test]
