@@ -1,7 +1,8 @@
 //! The model methods a read-only client calls, shared by every protocol: `search_read`, `read`,
-//! `search`, `search_count`, `fields_get`, `check_access_rights`, `has_access`, `check_access`
-//! and `res.users.has_group` / `res.users.context_get`. Every other public method is refused: writes (`create`, `write`,
-//! `unlink`, `action_*`...) with an access error, unknown names as Odoo does.
+//! `search`, `search_count`, `fields_get`, `check_access_rights`, `has_access`, `check_access`,
+//! `res.users.has_group` and `res.users.context_get`. Every other public method is refused:
+//! writes (`create`, `write`, `unlink`, `action_*`...) with an access error, unknown names as
+//! Odoo does.
 
 use serde_json::{json, Map, Value};
 

@@ -39,7 +39,7 @@ pub async fn xmlrpc(
 
     respond(&shared, record, BodyKind::Xml, || match parsed {
         Ok(call) => xml_answer(dispatch(&shared, &service, &call.method, call.params)),
-        Err(error) => xml_fault(1, &format!("Traceback (most recent call last):\n  File \"odoo-sandbox\", line 1, in xmlrpc\nxml.parsers.expat.ExpatError: {error}\n")),
+        Err(error) => unreadable_call(&error),
     })
     .await
 }
@@ -54,6 +54,15 @@ fn xml_answer(result: Result<Value, OdooError>) -> Response {
         Ok(value) => response(200, XML, xmlrpc::write_response(&value)),
         Err(error) => xml_fault(error.fault_code(), &error.fault_string()),
     }
+}
+
+/// A request that is not XML-RPC: Python's XML parser raises, fault 1.
+fn unreadable_call(error: &xmlrpc::XmlRpcError) -> Response {
+    let traceback = format!(
+        "Traceback (most recent call last):\n  File \"odoo-sandbox\", line 1, in xmlrpc\n\
+         xml.parsers.expat.ExpatError: {error}\n"
+    );
+    xml_fault(1, &traceback)
 }
 
 fn xml_fault(code: i64, string: &str) -> Response {

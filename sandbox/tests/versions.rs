@@ -569,3 +569,25 @@ async fn the_database_list_can_be_refused_like_no_database_list() {
 
     assert_eq!(error_name(&listed), "odoo.exceptions.AccessDenied");
 }
+
+#[tokio::test]
+async fn a_request_that_is_not_xml_is_a_fault_1_parser_error() {
+    let sandbox = start(18).await;
+    let headers = vec![("Content-Type".to_owned(), "text/xml".to_owned())];
+
+    let answer = send(
+        sandbox.addr(),
+        "POST",
+        "/xmlrpc/2/common",
+        &headers,
+        b"<methodCall>",
+    )
+    .await
+    .unwrap();
+
+    let parsed = odoo_sandbox::xmlrpc::parse_response(&answer.text()).unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(
+        matches!(parsed, MethodResponse::Fault { code: 1, ref string } if string.contains("ExpatError"))
+    );
+}
