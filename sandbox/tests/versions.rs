@@ -591,3 +591,37 @@ async fn a_request_that_is_not_xml_is_a_fault_1_parser_error() {
         matches!(parsed, MethodResponse::Fault { code: 1, ref string } if string.contains("ExpatError"))
     );
 }
+
+#[tokio::test]
+async fn the_recorded_data_set_serves_locked_orders_as_done_before_17() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/odoo/datasets");
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/odoo/datasets")
+    };
+    let config = SandboxConfig::new(16).with_dataset(odoo_sandbox::Dataset::Recorded { dir });
+    let sandbox = Sandbox::start(config).await.unwrap();
+
+    let done = execute(
+        &sandbox,
+        UserKind::SalesAll,
+        "sale.order",
+        "search_count",
+        json!([[["state", "=", "done"]]]),
+        json!({}),
+    )
+    .await;
+
+    assert_eq!(done["result"], 308);
+}
+
+#[tokio::test]
+async fn a_stopped_sandbox_refuses_connections() {
+    let sandbox = start(18).await;
+    let addr = sandbox.addr();
+
+    sandbox.shutdown().await;
+
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
