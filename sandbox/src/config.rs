@@ -145,7 +145,8 @@ pub fn users_for(version: u8, key_seed: u64) -> Vec<SandboxUser> {
         .collect()
 }
 
-fn user_for(version: u8, key_seed: u64, kind: UserKind) -> SandboxUser {
+/// The user of one kind in a sandbox of a given version and key seed.
+pub fn user_for(version: u8, key_seed: u64, kind: UserKind) -> SandboxUser {
     let base = if version >= 19 { 7 } else { 8 };
     let (uid, login, name, password) = match kind {
         UserKind::Admin => (2, "admin", "Mitchell Admin", "admin"),

@@ -53,6 +53,7 @@ use crate::state::Shared;
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
+    key_seed: u64,
     shared: Arc<Shared>,
     databases: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
@@ -67,6 +68,7 @@ impl Sandbox {
 
     /// Starts a sandbox on an address.
     pub async fn start_on(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Sandbox> {
+        let key_seed = config.key_seed;
         let shared = Arc::new(build_state(config).await?);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -77,6 +79,7 @@ impl Sandbox {
         let databases = shared.database_names();
         Ok(Sandbox {
             addr,
+            key_seed,
             shared,
             databases,
             stop: Some(stop),
@@ -102,7 +105,7 @@ impl Sandbox {
     /// The credentials of a kind of user.
     pub fn user(&self, kind: UserKind) -> SandboxUser {
         let found = self.shared.users.iter().find(|u| u.kind == kind).cloned();
-        found.unwrap_or_else(|| config::users_for(self.shared.profile.version, 1).remove(0))
+        found.unwrap_or_else(|| config::user_for(self.shared.profile.version, self.key_seed, kind))
     }
 
     /// The control handle: data changes, faults, call log.
