@@ -98,6 +98,16 @@ impl Domain {
         Ok(Domain::And(parts))
     }
 
+    /// Whether a leaf of the domain is on this field.
+    pub fn mentions(&self, field: &str) -> bool {
+        match self {
+            Domain::True | Domain::False => false,
+            Domain::And(parts) | Domain::Or(parts) => parts.iter().any(|p| p.mentions(field)),
+            Domain::Not(part) => part.mentions(field),
+            Domain::Leaf(leaf) => first_segment(&leaf.field) == field,
+        }
+    }
+
     /// Whether a record matches.
     pub fn matches(&self, record: &Record, ctx: Context) -> bool {
         match self {

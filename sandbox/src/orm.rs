@@ -185,6 +185,7 @@ fn unknown_method(env: Env, model: &Model, method: &str) -> OdooError {
 struct Bound {
     ids: Vec<i64>,
     values: Map<String, Value>,
+    context: Map<String, Value>,
 }
 
 impl Bound {
@@ -261,7 +262,6 @@ fn bind_named(
     mut body: Map<String, Value>,
 ) -> Result<Bound, OdooError> {
     let ids = body.remove("ids");
-    body.remove("context");
     let mut bound = Bound::default();
     match ids {
         Some(ids) if !sig.record && ids.as_array().is_some_and(|a| !a.is_empty()) => {
@@ -289,6 +289,7 @@ fn bind_keyword(
     protocol: Protocol,
 ) -> Result<(), OdooError> {
     if name == "context" {
+        bound.context = value.as_object().cloned().unwrap_or_default();
         return Ok(());
     }
     if sig.params.iter().any(|(p, _)| *p == name) {
@@ -421,6 +422,7 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
         .into_iter()
         .flatten()
         .filter(|r| visible(env, model, r) && domain.matches(r, ctx))
+        .filter(|r| !active_only(model, &domain, bound) || is_active(r))
         .collect();
     sort(&mut found, &terms, ctx);
     let offset = bound.usize("offset").unwrap_or(0);
@@ -429,6 +431,17 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
         .filter(|l| *l > 0)
         .unwrap_or(usize::MAX);
     Ok(found.into_iter().skip(offset).take(limit).collect())
+}
+
+/// Whether archived records are left out, as Odoo does when a model has an `active` field,
+/// the domain does not mention it and the context does not set `active_test` to false.
+fn active_only(model: &Model, domain: &Domain, bound: &Bound) -> bool {
+    let tested = bound.context.get("active_test") != Some(&Value::Bool(false));
+    model.fields.contains_key("active") && tested && !domain.mentions("active")
+}
+
+fn is_active(record: &Record) -> bool {
+    record.values.get("active") != Some(&Value::Bool(false))
 }
 
 fn search_read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
@@ -597,6 +610,7 @@ fn search_count(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooErr
     let mut unlimited = Bound {
         ids: Vec::new(),
         values: bound.values.clone(),
+        context: bound.context.clone(),
     };
     unlimited.values.remove("limit");
 

@@ -625,3 +625,41 @@ async fn a_stopped_sandbox_refuses_connections() {
 
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn archived_products_are_left_out_of_searches_unless_asked_for() {
+    let sandbox = start(18).await;
+    let archived = json!([[["default_code", "=", "DRAWER-01"]]]);
+
+    let plain = execute(
+        &sandbox,
+        UserKind::SalesAll,
+        "product.product",
+        "search",
+        archived.clone(),
+        json!({}),
+    )
+    .await;
+    let with_context = execute(
+        &sandbox,
+        UserKind::SalesAll,
+        "product.product",
+        "search",
+        archived,
+        json!({"context": {"active_test": false}}),
+    )
+    .await;
+    let by_domain = execute(
+        &sandbox,
+        UserKind::SalesAll,
+        "product.product",
+        "search_count",
+        json!([[["active", "=", false]]]),
+        json!({}),
+    )
+    .await;
+
+    assert_eq!(plain["result"], json!([]));
+    assert_eq!(with_context["result"], json!([16]));
+    assert_eq!(by_domain["result"], 1);
+}
