@@ -663,3 +663,65 @@ async fn archived_products_are_left_out_of_searches_unless_asked_for() {
     assert_eq!(with_context["result"], json!([16]));
     assert_eq!(by_domain["result"], 1);
 }
+
+#[tokio::test]
+async fn the_own_documents_user_cannot_read_someone_elses_order() {
+    let sandbox = start(19).await;
+    let own = sandbox.user(UserKind::OwnDocumentsOnly);
+    let domain = json!([[["user_id", "!=", own.uid], ["user_id", "!=", false]]]);
+    let others = execute(
+        &sandbox,
+        UserKind::SalesAll,
+        "sale.order",
+        "search",
+        domain,
+        json!({"limit": 1}),
+    )
+    .await;
+    let other = others["result"][0].clone();
+
+    let read = execute(
+        &sandbox,
+        UserKind::OwnDocumentsOnly,
+        "sale.order",
+        "read",
+        json!([[other]]),
+        json!({"fields": ["name"]}),
+    )
+    .await;
+    let allowed = execute(
+        &sandbox,
+        UserKind::OwnDocumentsOnly,
+        "sale.order",
+        "has_access",
+        json!([[other], "read"]),
+        json!({}),
+    )
+    .await;
+
+    assert_eq!(error_name(&read), "odoo.exceptions.AccessError");
+    assert_eq!(allowed["result"], false);
+}
+
+#[tokio::test]
+async fn execute_takes_positional_arguments_without_keywords() {
+    let sandbox = start(14).await;
+    let user = sandbox.user(UserKind::SalesAll);
+
+    let answer = jsonrpc(
+        sandbox.addr(),
+        "object",
+        "execute",
+        json!([
+            sandbox.database(),
+            user.uid,
+            user.password,
+            "sale.order",
+            "search_count",
+            [["state", "=", "done"]]
+        ]),
+    )
+    .await;
+
+    assert!(answer["result"].as_i64().unwrap() > 0);
+}
