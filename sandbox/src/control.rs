@@ -487,38 +487,7 @@ impl Writer {
         line_ids: Vec<i64>,
         order: NewOrder,
     ) -> Result<(), ControlError> {
-        let currency = if order.euro {
-            json!([126, "EUR"])
-        } else {
-            json!([1, "USD"])
-        };
-        let date_order = format_datetime(order.date_order.unwrap_or(self.stamp));
-        let salesperson = order
-            .salesperson
-            .and_then(|uid| db.user(uid))
-            .map_or(json!(false), |u| json!([u.uid, u.name]));
-        let mut values = Map::new();
-        values.insert("name".into(), json!(format!("S{id:05}")));
-        values.insert("date_order".into(), json!(date_order));
-        values.insert(
-            "partner_id".into(),
-            json!([order.partner.0, order.partner.1]),
-        );
-        values.insert("currency_id".into(), currency);
-        values.insert("company_id".into(), json!([1, "YourCompany"]));
-        values.insert(
-            "commitment_date".into(),
-            order
-                .commitment_date
-                .map_or(json!(false), |d| json!(format_datetime(d))),
-        );
-        values.insert("expected_date".into(), json!(date_order));
-        values.insert(
-            "client_order_ref".into(),
-            order.client_order_ref.map_or(json!(false), Value::from),
-        );
-        values.insert("user_id".into(), salesperson);
-        values.insert("order_line".into(), json!([]));
+        let values = new_order_values(db, id, &order, self.stamp);
         table(db, "sale.order").put(Record::new(id, values, self.stamp));
         let changes = OrderChanges {
             state: Some(order.state),
@@ -693,41 +662,90 @@ impl Writer {
             .table("sale.order")
             .and_then(|t| t.records.get(&order_id))
             .ok_or(ControlError::NoSuchOrder(order_id))?;
-        let mut ids: Vec<i64> = order
-            .values
-            .get("order_line")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
+        let mut ids = line_ids(order);
         change(&mut ids);
-        let lines = db.table("sale.order.line");
-        let total: f64 = ids
-            .iter()
-            .filter_map(|id| {
-                lines?
-                    .records
-                    .get(id)?
-                    .values
-                    .get("price_subtotal")?
-                    .as_f64()
-            })
-            .sum();
+        let total = round_cents(lines_total(db, &ids));
         let order = table(db, "sale.order")
             .records
             .get_mut(&order_id)
             .ok_or(ControlError::NoSuchOrder(order_id))?;
         order.values.insert("order_line".into(), json!(ids));
-        order.values.insert(
-            "amount_total".into(),
-            json!((total * 100.0).round() / 100.0),
-        );
-        order.values.insert(
-            "amount_untaxed".into(),
-            json!((total * 100.0).round() / 100.0),
-        );
+        order.values.insert("amount_total".into(), json!(total));
+        order.values.insert("amount_untaxed".into(), json!(total));
         order.write_date = self.stamp;
         Ok(())
     }
+}
+
+/// The stored values of a new order (its state, lock and lines are written afterwards).
+fn new_order_values(
+    db: &Database,
+    id: i64,
+    order: &NewOrder,
+    stamp: NaiveDateTime,
+) -> Map<String, Value> {
+    let date_order = format_datetime(order.date_order.unwrap_or(stamp));
+    let salesperson = order.salesperson.and_then(|uid| db.user(uid));
+    let optional_date =
+        |d: Option<NaiveDateTime>| d.map_or(json!(false), |d| json!(format_datetime(d)));
+    let mut values = Map::new();
+    values.insert("name".into(), json!(format!("S{id:05}")));
+    values.insert("date_order".into(), json!(date_order));
+    values.insert(
+        "partner_id".into(),
+        json!([order.partner.0, order.partner.1]),
+    );
+    values.insert(
+        "currency_id".into(),
+        if order.euro {
+            json!([126, "EUR"])
+        } else {
+            json!([1, "USD"])
+        },
+    );
+    values.insert("company_id".into(), json!([1, "YourCompany"]));
+    values.insert(
+        "commitment_date".into(),
+        optional_date(order.commitment_date),
+    );
+    values.insert("expected_date".into(), json!(date_order));
+    values.insert(
+        "client_order_ref".into(),
+        order
+            .client_order_ref
+            .clone()
+            .map_or(json!(false), Value::from),
+    );
+    values.insert(
+        "user_id".into(),
+        salesperson.map_or(json!(false), |u| json!([u.uid, u.name])),
+    );
+    values.insert("order_line".into(), json!([]));
+    values
+}
+
+/// The ids of an order's lines, in order.
+fn line_ids(order: &Record) -> Vec<i64> {
+    let ids = order.values.get("order_line").and_then(Value::as_array);
+    ids.map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
+fn lines_total(db: &Database, ids: &[i64]) -> f64 {
+    let lines = db.table("sale.order.line");
+    let subtotal = |id: &i64| {
+        lines?
+            .records
+            .get(id)?
+            .values
+            .get("price_subtotal")?
+            .as_f64()
+    };
+    ids.iter().filter_map(subtotal).sum()
+}
+
+fn round_cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
 }
 
 fn table<'a>(db: &'a mut Database, model: &str) -> &'a mut crate::store::Table {
@@ -739,16 +757,10 @@ fn delete_order(db: &mut Database, id: i64) -> Result<(), ControlError> {
         .records
         .remove(&id)
         .ok_or(ControlError::NoSuchOrder(id))?;
-    let line_ids: Vec<i64> = order
-        .values
-        .get("order_line")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
     let lines = table(db, "sale.order.line");
-    line_ids.iter().for_each(|l| {
-        lines.records.remove(l);
-    });
+    for line in line_ids(&order) {
+        lines.records.remove(&line);
+    }
     Ok(())
 }
 
