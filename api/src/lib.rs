@@ -2,6 +2,7 @@
 //! server. It translates requests into application use cases and their answers into GraphQL;
 //! it holds no business rules and never touches SQL directly.
 //!
+//! - [`cli`]: the `prepsync` command line.
 //! - [`config`]: settings from the environment and an optional `.env` file.
 //! - [`auth`]: bearer tokens (JWT) and development tokens.
 //! - [`graphql`]: the schema, its types and its error codes.
@@ -10,6 +11,7 @@
 //! - [`telemetry`]: JSON logs through tracing.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod graphql;
 pub mod server;

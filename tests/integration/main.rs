@@ -2,6 +2,9 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+/// The `prepsync` command line built for these tests.
+pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
+
 mod access;
 mod connections;
 mod event_log;

@@ -43,7 +43,7 @@ async fn graphql(port: u16, token: &str, query: &str) -> Value {
 }
 
 fn run(args: &[&str], env: &[(&str, String)]) -> String {
-    let mut process = ServiceProcess::start(args, env);
+    let mut process = ServiceProcess::start(crate::PREPSYNC, args, env);
     assert_eq!(
         process.wait_exit(Duration::from_secs(60)),
         Some(0),
@@ -72,7 +72,7 @@ async fn the_service_serves_rotates_keys_and_stops_gracefully_without_logging_a_
         &env,
     );
 
-    let mut service = ServiceProcess::start(&["serve"], &env);
+    let mut service = ServiceProcess::start(crate::PREPSYNC, &["serve"], &env);
     service.wait_for_output("serving", Duration::from_secs(60));
     let client = prepsync_tests::http_client();
     let health = client
@@ -143,7 +143,7 @@ async fn the_service_refuses_to_start_without_a_master_key() {
     let db = TestDatabase::create_empty().await;
     let mut env = env(&db, "", free_port());
     env.retain(|(key, _)| *key != "PREPSYNC_MASTER_KEY");
-    let mut service = ServiceProcess::start(&["serve"], &env);
+    let mut service = ServiceProcess::start(crate::PREPSYNC, &["serve"], &env);
     assert_eq!(service.wait_exit(Duration::from_secs(60)), Some(1));
     assert!(
         service.output().contains("PREPSYNC_MASTER_KEY"),
@@ -158,7 +158,7 @@ async fn a_token_cannot_be_issued_with_only_a_public_key() {
         "PREPSYNC_JWT_PUBLIC_KEY",
         "-----BEGIN PUBLIC KEY-----".to_owned(),
     )];
-    let mut process = ServiceProcess::start(&["token", "--account", "acme"], &env);
+    let mut process = ServiceProcess::start(crate::PREPSYNC, &["token", "--account", "acme"], &env);
     assert_eq!(process.wait_exit(Duration::from_secs(60)), Some(1));
     assert!(
         process

@@ -1,38 +1,10 @@
-//! The real `prepsync` binary, built once per test run, and a running service process whose
-//! output the test can read.
+//! A running `prepsync` process whose output the test can read. Tests pass the binary's path
+//! (`env!("CARGO_BIN_EXE_prepsync-under-test")`, the same command line as `prepsync`, built
+//! by the same `cargo test`).
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The path of the `prepsync` binary, built with the same profile as the tests.
-pub fn prepsync_binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(build_binary).clone()
-}
-
-fn build_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "build",
-            "--workspace",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cargo runs");
-    assert!(output.status.success(), "building prepsync failed");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["target"]["name"] == "prepsync")
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo reported the prepsync executable")
-}
 
 /// A `prepsync` process whose standard output and error are collected.
 #[derive(Debug)]
@@ -42,9 +14,9 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
-    /// Starts `prepsync` with these arguments and environment (nothing inherited but PATH).
-    pub fn start(args: &[&str], env: &[(&str, String)]) -> Self {
-        let mut command = Command::new(prepsync_binary());
+    /// Starts `binary` with these arguments and environment (nothing inherited but PATH).
+    pub fn start(binary: &str, args: &[&str], env: &[(&str, String)]) -> Self {
+        let mut command = Command::new(binary);
         command
             .args(args)
             .env_clear()
@@ -61,7 +33,6 @@ impl ServiceProcess {
         collect(child.stderr.take(), output.clone());
         Self { child, output }
     }
-
     /// Everything the process printed so far.
     pub fn output(&self) -> String {
         self.output

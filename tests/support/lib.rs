@@ -12,5 +12,5 @@ mod binary;
 mod database;
 
 pub use app::{http_client, TestApp, JWT_SECRET};
-pub use binary::{prepsync_binary, ServiceProcess};
+pub use binary::ServiceProcess;
 pub use database::{admin_url, TestDatabase};

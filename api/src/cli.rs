@@ -1,0 +1,158 @@
+//! The `prepsync` command line: serve, migrate, issue development tokens, rotate keys, print
+//! the schema. The binary's `main` only calls [`main`].
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{DatabaseConfig, JwtConfig, KeyConfig, ServeConfig};
+use crate::state::{app, key_ring, Ports};
+use anyhow::Context;
+use application::ports::CredentialVault;
+use clap::{Parser, Subcommand};
+use infrastructure::database;
+
+/// PrepStation External Sync: turns a customer's Odoo sales orders into production demand.
+///
+/// Settings come from the environment; a `.env` file in the working directory (or the file
+/// named by PREPSYNC_ENV_FILE) is read first. See .env.example.
+#[derive(Debug, Parser)]
+#[command(name = "prepsync", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run migrations, then serve GraphQL until SIGINT or SIGTERM.
+    Serve(Box<ServeConfig>),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseConfig),
+    /// Print a development token signed with PREPSYNC_JWT_SECRET.
+    Token {
+        /// The account the token acts in.
+        #[arg(long)]
+        account: String,
+        /// admin, member, planner or auditor.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// The user (the `sub` claim).
+        #[arg(long, default_value = "developer")]
+        sub: String,
+        /// Hours until the token expires.
+        #[arg(long, default_value_t = 24)]
+        hours: u64,
+        #[command(flatten)]
+        jwt: JwtConfig,
+    },
+    /// Reseal every stored API key under the current master key.
+    RotateKey {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        keys: KeyConfig,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    load_env_file();
+    let cli = Cli::parse();
+    crate::telemetry::init();
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("prepsync: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "prepsync failed");
+            eprintln!("prepsync: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_env_file() {
+    let path = std::env::var("PREPSYNC_ENV_FILE").unwrap_or_else(|_| ".env".to_owned());
+    let _ = dotenvy::from_path(path);
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(config) => serve(*config).await,
+        Command::Migrate(config) => {
+            let pool = database::connect(&config.url, 2)
+                .await
+                .context("cannot reach the database")?;
+            database::migrate(&pool).await.context("migration failed")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            account,
+            role,
+            sub,
+            hours,
+            jwt,
+        } => {
+            let valid_for = Duration::from_secs(hours.saturating_mul(3600));
+            println!(
+                "{}",
+                crate::auth::issue_token(&jwt, &account, &role, &sub, valid_for)?
+            );
+            Ok(())
+        }
+        Command::RotateKey {
+            database: config,
+            keys,
+        } => rotate_key(config, keys).await,
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let pool = database::connect(&config.database.url, config.database.max_connections)
+        .await
+        .context("cannot reach the database")?;
+    database::migrate(&pool).await.context("migration failed")?;
+    let router = app(pool, &config)?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "serving");
+    crate::server::serve(listener, router, crate::server::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn rotate_key(config: DatabaseConfig, keys: KeyConfig) -> anyhow::Result<()> {
+    let pool = database::connect(&config.url, 2)
+        .await
+        .context("cannot reach the database")?;
+    database::migrate(&pool).await.context("migration failed")?;
+    let vault: Arc<dyn CredentialVault> = Arc::new(key_ring(&keys)?);
+    let ports = Ports::new(pool, vault);
+    let store: Arc<dyn application::ports::AggregateStore<domain::connection::Connection>> =
+        ports.connections.clone();
+    let report =
+        application::credentials::reseal_all(&store, &ports.directory, &ports.vault, &ports.clock)
+            .await
+            .context("rotation failed")?;
+    println!(
+        "resealed {} keys; {} already current",
+        report.resealed, report.current
+    );
+    Ok(())
+}
