@@ -1,8 +1,16 @@
-//! Read-only Odoo client for PrepStation External Sync.
+//! Read-only Odoo client for PrepStation External Sync: the infrastructure adapter behind
+//! the application's Odoo port. It speaks JSON-2 (Odoo 19+), JSON-RPC and XML-RPC behind one
+//! interface, classifies every failure into one [`ErrorKind`] and can only ever send the read
+//! methods of [`methods::Method`]. It never writes to the customer's Odoo.
 //!
-//! Speaks JSON-2 (Odoo 19+), JSON-RPC and XML-RPC behind one interface, classifies every
-//! failure into a fixed set of [`ErrorKind`]s and can only ever send the read methods listed
-//! in [`methods`]. It never writes to the customer's Odoo.
+//! Layout:
+//! - [`client`]: [`OdooServer::connect`] (URL checks, protocol and version detection) and the
+//!   read-only [`OdooSession`];
+//! - [`domain`], [`fields`]: user filters (parse, print, check against `fields_get`);
+//! - [`record`], [`models`]: typed decoding of records (orders, lines, products, units, user);
+//! - [`version`]: every difference between Odoo versions, in one place;
+//! - [`codec`], [`answer`], [`classify`]: wire formats and error classification;
+//! - [`network`], [`retry`]: address policy and retries of transient failures.
 
 pub mod answer;
 pub mod classify;

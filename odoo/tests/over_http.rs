@@ -330,6 +330,24 @@ async fn the_json2_search_read_sends_what_the_recording_sent() {
 }
 
 #[tokio::test]
+async fn the_json2_access_check_and_count_send_what_the_recordings_sent() {
+    let replay = Replay::start(odoo19_json2).await;
+    let session = session(&replay, Protocol::Auto, "api@example.com").await;
+    let sale = Domain::parse(r#"[["state","in",["sale"]]]"#).unwrap();
+
+    session.can_read("sale.order").await.unwrap();
+    let access = replay.requests().last().unwrap().json();
+    let count = session.search_count("sale.order", &sale).await.unwrap();
+
+    assert_eq!(access, recorded_request("odoo-19.0", "21-"));
+    assert_eq!(
+        replay.requests().last().unwrap().json(),
+        recorded_request("odoo-19.0", "07-")
+    );
+    assert_eq!(count, 779);
+}
+
+#[tokio::test]
 async fn a_json2_key_of_another_user_fails_authentication() {
     let replay = Replay::start(odoo19_json2).await;
     let server = OdooServer::connect(&replay.url(), Protocol::Auto, &options())
