@@ -186,3 +186,75 @@ fn wrong_type(field: &str, expected: &str) -> OdooError {
 fn malformed(detail: &str) -> OdooError {
     OdooError::new(ErrorKind::UnexpectedResponse, detail.to_owned())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn record(json: &str) -> Record {
+        let value = Value::from(serde_json::from_str::<serde_json::Value>(json).unwrap());
+        Record::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn false_is_absent_for_text_relations_and_datetimes_but_stays_false_for_booleans() {
+        let r = record(r#"{"ref": false, "partner_id": false, "date": false, "locked": false}"#);
+
+        assert_eq!(r.text("ref").unwrap(), None);
+        assert_eq!(r.many2one("partner_id").unwrap(), None);
+        assert_eq!(r.datetime("date").unwrap(), None);
+        assert!(!r.boolean("locked").unwrap());
+    }
+
+    #[test]
+    fn the_string_false_stays_a_string() {
+        let r = record(r#"{"ref": "false"}"#);
+
+        assert_eq!(r.text("ref").unwrap().as_deref(), Some("false"));
+    }
+
+    #[test]
+    fn datetimes_are_utc_and_many2one_is_id_and_name() {
+        let r = record(r#"{"write_date": "2026-12-03 16:22:09", "partner_id": [11, "Gemini"]}"#);
+
+        assert_eq!(
+            r.datetime("write_date").unwrap().unwrap().to_rfc3339(),
+            "2026-12-03T16:22:09+00:00"
+        );
+        assert_eq!(
+            r.many2one("partner_id").unwrap().unwrap(),
+            Many2One {
+                id: 11,
+                name: "Gemini".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_an_unexpected_response() {
+        let r = record(r#"{"locked": "yes", "order_line": [1, "x"], "date": "03/12/2026"}"#);
+
+        for error in [
+            r.boolean("locked").unwrap_err(),
+            r.ids("order_line").unwrap_err(),
+            r.datetime("date").unwrap_err(),
+        ] {
+            assert_eq!(error.kind(), ErrorKind::UnexpectedResponse);
+        }
+        assert_eq!(
+            r.text("missing").unwrap_err().kind(),
+            ErrorKind::UnexpectedResponse
+        );
+    }
+
+    #[test]
+    fn money_keeps_the_decimal_spelling_of_the_float() {
+        assert_eq!(float_to_decimal(42.3522).unwrap().to_string(), "42.3522");
+        assert_eq!(
+            float_to_decimal(0.1 + 0.2).unwrap().to_string(),
+            "0.30000000000000004"
+        );
+        assert_eq!(float_to_decimal(f64::NAN), None);
+    }
+}

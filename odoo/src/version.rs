@@ -139,3 +139,49 @@ fn major_of(value: &Value) -> Option<u32> {
 fn malformed(detail: &str) -> OdooError {
     OdooError::new(ErrorKind::UnexpectedResponse, format!("version: {detail}"))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn version(major: u32) -> OdooVersion {
+        OdooVersion {
+            major,
+            minor: 0,
+            text: format!("{major}.0"),
+        }
+    }
+
+    #[test]
+    fn an_odoo_online_version_reads_its_major_from_the_saas_prefix() {
+        let info = Value::Array(vec![Value::from("saas~17"), Value::Int(4), Value::Int(0)]);
+
+        let parsed = OdooVersion::from_info(&info, Some("saas~17.4")).unwrap();
+
+        assert_eq!(
+            (parsed.major, parsed.minor, parsed.text.as_str()),
+            (17, 4, "saas~17.4")
+        );
+    }
+
+    #[test]
+    fn version_differences_follow_the_recorded_servers() {
+        assert_eq!(version(16).confirmed_states(), ["sale", "done"]);
+        assert_eq!(version(17).confirmed_states(), ["sale"]);
+        assert_eq!(version(17).access_check(), Method::CheckAccessRights);
+        assert_eq!(version(18).access_check(), Method::HasAccess);
+        assert_eq!(version(18).line_uom_field(), "product_uom");
+        assert_eq!(version(19).line_uom_field(), "product_uom_id");
+        assert!(!version(18).has_json2() && version(19).has_json2());
+    }
+
+    #[test]
+    fn versions_older_than_14_are_unsupported() {
+        assert_eq!(
+            version(13).ensure_supported().unwrap_err().kind(),
+            ErrorKind::UnsupportedVersion
+        );
+        assert!(version(14).ensure_supported().is_ok());
+    }
+}

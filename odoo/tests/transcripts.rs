@@ -317,3 +317,55 @@ fn the_order_fields_of_16_have_no_locked_field() {
     assert!(!order_fields(&v16).contains(&"locked"));
     assert!(order_fields(&v18()).contains(&"locked"));
 }
+
+fn dataset_orders(file: &str) -> Vec<serde_json::Value> {
+    let path = support::shared_odoo().join("datasets").join(file);
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn decode_dataset(file: &str, version: &OdooVersion) -> (usize, usize, Vec<OrderStatus>) {
+    let mut lines = 0;
+    let mut statuses = Vec::new();
+    let orders = dataset_orders(file);
+    for mut order in orders.clone() {
+        let order_lines = order["lines"].take();
+        let record = Record::from_value(Value::from(order)).unwrap();
+        statuses.push(SalesOrder::from_record(&record, version).unwrap().status);
+        for line in Record::list(Value::from(order_lines)).unwrap() {
+            OrderLine::from_record(&line, version).unwrap();
+            lines += 1;
+        }
+    }
+    (orders.len(), lines, statuses)
+}
+
+#[test]
+fn every_order_and_line_of_the_18_data_set_decodes() {
+    let (orders, lines, statuses) = decode_dataset("odoo-18.0-demo-orders.jsonl", &v18());
+
+    assert_eq!((orders, lines), (3020, 14862));
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == OrderStatus::Locked)
+            .count(),
+        308
+    );
+}
+
+#[test]
+fn every_order_and_line_of_the_19_data_set_decodes() {
+    let (orders, lines, statuses) = decode_dataset("odoo-19.0-orders.jsonl", &v19());
+
+    assert_eq!((orders, lines), (1020, 3953));
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == OrderStatus::Locked)
+            .count(),
+        116
+    );
+}
