@@ -143,7 +143,7 @@ async fn rotate_key(config: DatabaseConfig, keys: KeyConfig) -> anyhow::Result<(
         .context("cannot reach the database")?;
     database::migrate(&pool).await.context("migration failed")?;
     let vault: Arc<dyn CredentialVault> = Arc::new(key_ring(&keys)?);
-    let ports = Ports::new(pool, vault);
+    let ports = Ports::new(pool, vault, odoo_client::ClientOptions::default(), 0);
     let store: Arc<dyn application::ports::AggregateStore<domain::connection::Connection>> =
         ports.connections.clone();
     let report =

@@ -91,6 +91,60 @@ pub struct PolicyConfig {
     pub min_interval_seconds: u32,
 }
 
+/// How the service talks to Odoo servers.
+#[derive(Debug, Clone, Args)]
+pub struct OdooConfig {
+    /// Time allowed to open a connection to an Odoo server, in milliseconds.
+    #[arg(
+        long = "odoo-connect-timeout-ms",
+        env = "PREPSYNC_ODOO_CONNECT_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub connect_timeout_ms: u64,
+    /// Time allowed for one Odoo request, answer included, in milliseconds.
+    #[arg(
+        long = "odoo-request-timeout-ms",
+        env = "PREPSYNC_ODOO_REQUEST_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub request_timeout_ms: u64,
+    /// Attempts of a request that failed transiently (timeout, network, 429, 502-504).
+    #[arg(
+        long = "odoo-retry-attempts",
+        env = "PREPSYNC_ODOO_RETRY_ATTEMPTS",
+        default_value_t = 4
+    )]
+    pub retry_attempts: usize,
+    /// First delay between attempts, in milliseconds (doubles, with jitter).
+    #[arg(
+        long = "odoo-retry-min-delay-ms",
+        env = "PREPSYNC_ODOO_RETRY_MIN_DELAY_MS",
+        default_value_t = 500
+    )]
+    pub retry_min_delay_ms: u64,
+    /// Longest delay between attempts, in milliseconds (Retry-After included).
+    #[arg(
+        long = "odoo-retry-max-delay-ms",
+        env = "PREPSYNC_ODOO_RETRY_MAX_DELAY_MS",
+        default_value_t = 30_000
+    )]
+    pub retry_max_delay_ms: u64,
+    /// Longest total time spent waiting between attempts of one request, in milliseconds.
+    #[arg(
+        long = "odoo-retry-total-ms",
+        env = "PREPSYNC_ODOO_RETRY_TOTAL_MS",
+        default_value_t = 60_000
+    )]
+    pub retry_total_ms: u64,
+    /// Connection tests each account may run per minute.
+    #[arg(
+        long = "test-connection-per-minute",
+        env = "PREPSYNC_TEST_CONNECTION_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub test_connection_per_minute: u32,
+}
+
 /// Everything `prepsync serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
@@ -112,4 +166,6 @@ pub struct ServeConfig {
     pub jwt: JwtConfig,
     #[command(flatten)]
     pub policy: PolicyConfig,
+    #[command(flatten)]
+    pub odoo: OdooConfig,
 }

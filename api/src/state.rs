@@ -3,17 +3,25 @@
 use std::sync::Arc;
 
 use application::accounts::Accounts;
-use application::connections::{ConnectionPolicy, Connections};
-use application::ports::{Clock, ConnectionDirectory, CredentialVault, SystemClock};
+use std::time::Duration;
+
+use application::connections::{ConnectionPolicy, ConnectionPorts, Connections};
+use application::ports::{
+    Clock, ConnectionDirectory, ConnectionProber, CredentialVault, FilterSyntax, RateLimiter,
+    SystemClock,
+};
 use domain::account::Account;
 use domain::connection::{Connection, UrlPolicy};
 use infrastructure::directory::PgConnectionDirectory;
 use infrastructure::event_store::PgAggregateStore;
+use infrastructure::odoo::{OdooFilterSyntax, OdooProber};
+use infrastructure::rate_limit::PgRateLimiter;
 use infrastructure::vault::{KeyRing, KeyRingError};
+use odoo_client::{ClientOptions, NetworkPolicy, RetryPolicy, Timeouts};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
-use crate::config::{KeyConfig, PolicyConfig};
+use crate::config::{KeyConfig, OdooConfig, PolicyConfig};
 use crate::graphql::UseCases;
 
 /// Why the master key settings cannot be used.
@@ -65,6 +73,27 @@ pub fn connection_policy(config: &PolicyConfig) -> ConnectionPolicy {
     }
 }
 
+/// How the Odoo client connects, from the deployment's settings.
+pub fn client_options(policy: &PolicyConfig, odoo: &OdooConfig) -> ClientOptions {
+    ClientOptions {
+        network: NetworkPolicy {
+            allow_http: policy.allow_insecure_http,
+            allow_private: policy.allow_private_networks,
+        },
+        timeouts: Timeouts {
+            connect: Duration::from_millis(odoo.connect_timeout_ms),
+            request: Duration::from_millis(odoo.request_timeout_ms),
+        },
+        retry: RetryPolicy {
+            max_attempts: odoo.retry_attempts.max(1),
+            min_delay: Duration::from_millis(odoo.retry_min_delay_ms),
+            max_delay: Duration::from_millis(odoo.retry_max_delay_ms),
+            max_total_delay: Duration::from_millis(odoo.retry_total_ms),
+        },
+        ..ClientOptions::default()
+    }
+}
+
 /// The ports every use case is built from.
 #[derive(Clone)]
 pub struct Ports {
@@ -78,6 +107,12 @@ pub struct Ports {
     pub vault: Arc<dyn CredentialVault>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Tests connections against Odoo.
+    pub prober: Arc<dyn ConnectionProber>,
+    /// Checks filter syntax.
+    pub filters: Arc<dyn FilterSyntax>,
+    /// Limits connection tests.
+    pub limiter: Arc<dyn RateLimiter>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -87,14 +122,22 @@ impl std::fmt::Debug for Ports {
 }
 
 impl Ports {
-    /// The PostgreSQL implementations on one pool, with these keys.
-    pub fn new(pool: PgPool, vault: Arc<dyn CredentialVault>) -> Self {
+    /// The PostgreSQL and Odoo implementations on one pool, with these keys.
+    pub fn new(
+        pool: PgPool,
+        vault: Arc<dyn CredentialVault>,
+        client: ClientOptions,
+        tests_per_minute: u32,
+    ) -> Self {
         Self {
             connections: Arc::new(PgAggregateStore::new(pool.clone())),
             accounts: Arc::new(PgAggregateStore::new(pool.clone())),
-            directory: Arc::new(PgConnectionDirectory::new(pool)),
+            directory: Arc::new(PgConnectionDirectory::new(pool.clone())),
             vault,
             clock: Arc::new(SystemClock),
+            prober: Arc::new(OdooProber::new(client)),
+            filters: Arc::new(OdooFilterSyntax),
+            limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
         }
     }
 
@@ -102,10 +145,16 @@ impl Ports {
     pub fn use_cases(&self, policy: ConnectionPolicy) -> UseCases {
         UseCases {
             connections: Connections::new(
-                self.connections.clone(),
-                self.directory.clone(),
-                self.vault.clone(),
-                self.clock.clone(),
+                ConnectionPorts {
+                    store: self.connections.clone(),
+                    accounts: self.accounts.clone(),
+                    directory: self.directory.clone(),
+                    vault: self.vault.clone(),
+                    clock: self.clock.clone(),
+                    prober: self.prober.clone(),
+                    filters: self.filters.clone(),
+                    limiter: self.limiter.clone(),
+                },
                 policy,
             ),
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
@@ -128,7 +177,13 @@ pub enum StartError {
 pub fn app(pool: PgPool, config: &crate::config::ServeConfig) -> Result<axum::Router, StartError> {
     let vault: Arc<dyn CredentialVault> = Arc::new(key_ring(&config.keys)?);
     let verifier = crate::auth::TokenVerifier::from_config(&config.jwt)?;
-    let ports = Ports::new(pool.clone(), vault);
+    let client = client_options(&config.policy, &config.odoo);
+    let ports = Ports::new(
+        pool.clone(),
+        vault,
+        client,
+        config.odoo.test_connection_per_minute,
+    );
     let schema = crate::graphql::schema(ports.use_cases(connection_policy(&config.policy)));
     let state = crate::server::AppState {
         schema,

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use domain::account::Account;
 use domain::connection::{
     BatchSize, Connection, ConnectionCommand, ConnectionError, ConnectionName, ConnectionPatch,
-    ConnectionSettings, ConnectionView, DatabaseName, DomainFilter, OdooUrl, OrderDateRange,
-    Protocol, Schedule, SchedulePatch, SyncInterval, SyncMode, UrlPolicy, Username,
+    ConnectionSettings, ConnectionTestResult, ConnectionView, DatabaseName, DomainFilter, OdooUrl,
+    OrderDateRange, Protocol, Schedule, SchedulePatch, SyncInterval, SyncMode, UrlPolicy, Username,
 };
 use domain::ids::ConnectionId;
 use domain::metadata::EventMetadata;
@@ -17,8 +18,8 @@ use tracing::instrument;
 
 use crate::access::{Caller, Operation};
 use crate::ports::{
-    AggregateStore, Clock, CommandError, ConnectionDirectory, CredentialVault, SecretBinding,
-    StoreError,
+    AggregateStore, Clock, CommandError, ConnectionDirectory, ConnectionProber, CredentialVault,
+    FilterSyntax, ProbeTarget, RateLimiter, SecretBinding, StoreError,
 };
 use crate::AppError;
 
@@ -102,13 +103,47 @@ pub struct ConnectionChanges {
     pub order_date_to: Option<Option<NaiveDate>>,
 }
 
+/// What the connection use cases are built from.
+#[derive(Clone)]
+pub struct ConnectionPorts {
+    /// Connection aggregates.
+    pub store: Arc<dyn AggregateStore<Connection>>,
+    /// Account aggregates, for the time zone.
+    pub accounts: Arc<dyn AggregateStore<Account>>,
+    /// The connection registry.
+    pub directory: Arc<dyn ConnectionDirectory>,
+    /// The master keys.
+    pub vault: Arc<dyn CredentialVault>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Tests connections against Odoo.
+    pub prober: Arc<dyn ConnectionProber>,
+    /// Checks filter syntax.
+    pub filters: Arc<dyn FilterSyntax>,
+    /// Limits connection tests per account.
+    pub limiter: Arc<dyn RateLimiter>,
+}
+
+impl std::fmt::Debug for ConnectionPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionPorts").finish_non_exhaustive()
+    }
+}
+
+/// The rate-limited action of testing a connection.
+pub const TEST_CONNECTION: &str = "test_connection";
+
 /// The connection use cases.
 #[derive(Clone)]
 pub struct Connections {
     store: Arc<dyn AggregateStore<Connection>>,
+    accounts: Arc<dyn AggregateStore<Account>>,
     directory: Arc<dyn ConnectionDirectory>,
     vault: Arc<dyn CredentialVault>,
     clock: Arc<dyn Clock>,
+    prober: Arc<dyn ConnectionProber>,
+    filters: Arc<dyn FilterSyntax>,
+    limiter: Arc<dyn RateLimiter>,
     policy: ConnectionPolicy,
 }
 
@@ -122,19 +157,135 @@ impl std::fmt::Debug for Connections {
 
 impl Connections {
     /// Wires the use cases to their ports.
-    pub fn new(
-        store: Arc<dyn AggregateStore<Connection>>,
-        directory: Arc<dyn ConnectionDirectory>,
-        vault: Arc<dyn CredentialVault>,
-        clock: Arc<dyn Clock>,
-        policy: ConnectionPolicy,
-    ) -> Self {
-        Self {
+    pub fn new(ports: ConnectionPorts, policy: ConnectionPolicy) -> Self {
+        let ConnectionPorts {
             store,
+            accounts,
             directory,
             vault,
             clock,
+            prober,
+            filters,
+            limiter,
+        } = ports;
+        Self {
+            store,
+            accounts,
+            directory,
+            vault,
+            clock,
+            prober,
+            filters,
+            limiter,
             policy,
+        }
+    }
+
+    /// Tests a saved connection against its server and records the result.
+    #[instrument(skip_all, fields(account = %caller.account_id, connection = %id))]
+    pub async fn test(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> Result<ConnectionTestResult, AppError> {
+        caller.require(Operation::ManageConnections)?;
+        let view = self.get(caller, id).await?;
+        let api_key = self.api_key(caller, id).await?;
+        self.limit_tests(caller).await?;
+
+        let result = self.probe(caller, view.settings, api_key).await?;
+        let command = ConnectionCommand::RecordTest {
+            account_id: caller.account_id.clone(),
+            result: result.clone(),
+        };
+        self.execute(caller, id, command, None).await?;
+        tracing::info!(ok = result.ok, stage = ?result.stage, "connection tested");
+        Ok(result)
+    }
+
+    /// Tests settings that are not saved yet ("enter details, test, then save"). Nothing is
+    /// recorded.
+    #[instrument(skip_all, fields(account = %caller.account_id))]
+    pub async fn test_settings(
+        &self,
+        caller: &Caller,
+        input: NewConnection,
+    ) -> Result<ConnectionTestResult, AppError> {
+        caller.require(Operation::ManageConnections)?;
+        let (settings, _, api_key) = self.validate_for_test(input)?;
+        self.limit_tests(caller).await?;
+
+        let result = self.probe(caller, settings, api_key).await?;
+        tracing::info!(ok = result.ok, stage = ?result.stage, "connection settings tested");
+        Ok(result)
+    }
+
+    async fn probe(
+        &self,
+        caller: &Caller,
+        settings: ConnectionSettings,
+        api_key: SecretString,
+    ) -> Result<ConnectionTestResult, AppError> {
+        let account = self
+            .accounts
+            .load(caller.account_id.as_str())
+            .await
+            .map_err(AppError::internal)?;
+        let target = ProbeTarget {
+            settings,
+            api_key,
+            time_zone: account.time_zone().clone(),
+        };
+        Ok(self.prober.probe(target).await)
+    }
+
+    async fn limit_tests(&self, caller: &Caller) -> Result<(), AppError> {
+        match self
+            .limiter
+            .attempt(&caller.account_id, TEST_CONNECTION)
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(retry_after_seconds)) => Err(AppError::RateLimited {
+                retry_after_seconds,
+            }),
+            Err(error) => Err(AppError::internal(error)),
+        }
+    }
+
+    fn validate_new(
+        &self,
+        input: NewConnection,
+    ) -> Result<(ConnectionSettings, Schedule, SecretString), AppError> {
+        let (settings, schedule, key) = validate_new(input, &self.policy)?;
+        self.check_filter(settings.domain_filter.as_ref())?;
+        Ok((settings, schedule, key))
+    }
+
+    /// Tests check only the URL's form here; the Odoo client enforces the deployment's URL policy
+    /// and reports a refused address as `ODOO_URL_NOT_ALLOWED` at the `REACH` stage, which also
+    /// covers names that resolve to private addresses.
+    fn validate_for_test(
+        &self,
+        input: NewConnection,
+    ) -> Result<(ConnectionSettings, Schedule, SecretString), AppError> {
+        let open = UrlPolicy {
+            allow_insecure_http: true,
+            allow_private_networks: true,
+        };
+        let policy = ConnectionPolicy {
+            url: open,
+            ..self.policy
+        };
+        let (settings, schedule, key) = validate_new(input, &policy)?;
+        self.check_filter(settings.domain_filter.as_ref())?;
+        Ok((settings, schedule, key))
+    }
+
+    fn check_filter(&self, filter: Option<&DomainFilter>) -> Result<(), AppError> {
+        match filter.map(|f| self.filters.check(f.as_str())) {
+            Some(Err(message)) => Err(FieldError::new("domainFilter", message).into()),
+            _ => Ok(()),
         }
     }
 
@@ -170,7 +321,7 @@ impl Connections {
         input: NewConnection,
     ) -> Result<ConnectionView, AppError> {
         caller.require(Operation::ManageConnections)?;
-        let (settings, schedule, api_key) = validate_new(input, &self.policy)?;
+        let (settings, schedule, api_key) = self.validate_new(input)?;
         self.ensure_source_free(caller, &settings, None).await?;
 
         let id = ConnectionId::new();
@@ -208,6 +359,9 @@ impl Connections {
         let current = self.get(caller, id).await?;
         let (patch, schedule, api_key) = validate_changes(changes, &self.policy)?;
         let settings = patch.apply_to(&current.settings)?;
+        if settings.domain_filter != current.settings.domain_filter {
+            self.check_filter(settings.domain_filter.as_ref())?;
+        }
         if settings.source() != current.settings.source() {
             self.ensure_source_free(caller, &settings, Some(id)).await?;
         }

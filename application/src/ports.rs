@@ -123,3 +123,38 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// Where and as whom to test a connection: its settings, its key and the account's zone.
+#[derive(Debug, Clone)]
+pub struct ProbeTarget {
+    /// The settings to test.
+    pub settings: domain::connection::ConnectionSettings,
+    /// The plaintext API key, for the Odoo client alone.
+    pub api_key: SecretString,
+    /// The account's time zone, for the order-date range.
+    pub time_zone: domain::account::TimeZone,
+}
+
+/// Runs the staged connection test against an Odoo server. Failures are results, not errors.
+#[async_trait]
+pub trait ConnectionProber: Send + Sync {
+    /// Tests every stage in turn and stops at the first that fails.
+    async fn probe(&self, target: ProbeTarget) -> domain::connection::ConnectionTestResult;
+}
+
+/// Checks the syntax of a user's Odoo domain filter.
+pub trait FilterSyntax: Send + Sync {
+    /// `Err` with a message naming the position of the fault.
+    fn check(&self, filter: &str) -> Result<(), String>;
+}
+
+/// Counts attempts per account and refuses them beyond a budget.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Records an attempt at `action`; `Err(seconds)` when over budget, with the wait.
+    async fn attempt(
+        &self,
+        account: &AccountId,
+        action: &str,
+    ) -> Result<Result<(), u64>, StoreError>;
+}

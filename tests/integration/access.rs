@@ -45,6 +45,16 @@ fn operations() -> Vec<Case> {
             allowed: ADMIN,
         },
         Case {
+            name: "testConnection",
+            document: "mutation($id: ID!) { testConnection(id: $id) { ok } }",
+            allowed: ADMIN,
+        },
+        Case {
+            name: "testConnectionSettings",
+            document: "mutation { testConnectionSettings(input: { name: \"n\", url: \"http://127.0.0.1:9\", database: \"d\", username: \"u\", apiKey: \"k\" }) { ok } }",
+            allowed: ADMIN,
+        },
+        Case {
             name: "deleteConnection",
             document: "mutation($id: ID!) { deleteConnection(id: $id) }",
             allowed: ADMIN,

@@ -11,3 +11,4 @@ mod event_log;
 mod process;
 mod schema;
 mod secrets;
+mod test_connection;

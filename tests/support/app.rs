@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use api::config::{DatabaseConfig, JwtConfig, KeyConfig, PolicyConfig, ServeConfig};
+use api::config::{DatabaseConfig, JwtConfig, KeyConfig, OdooConfig, PolicyConfig, ServeConfig};
 use infrastructure::vault::KeyRing;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -53,6 +53,15 @@ impl TestApp {
                 allow_insecure_http: true,
                 allow_private_networks: true,
                 min_interval_seconds: 60,
+            },
+            odoo: OdooConfig {
+                connect_timeout_ms: 2_000,
+                request_timeout_ms: 5_000,
+                retry_attempts: 3,
+                retry_min_delay_ms: 10,
+                retry_max_delay_ms: 100,
+                retry_total_ms: 1_000,
+                test_connection_per_minute: 1_000,
             },
         }
     }

@@ -1,5 +1,6 @@
 //! Write operations.
 
+use application::access::Operation;
 use application::connections::{ConnectionChanges, NewConnection};
 use async_graphql::{Context, MaybeUndefined, Object, Result, ID};
 use secrecy::SecretString;
@@ -7,7 +8,8 @@ use secrecy::SecretString;
 use super::errors::{invalid, GqlResult};
 use super::query::{caller, connection_id, use_cases};
 use super::types::{
-    Account, AccountSettingsInput, Connection, CreateConnectionInput, UpdateConnectionInput,
+    Account, AccountSettingsInput, Connection, ConnectionTest, CreateConnectionInput,
+    UpdateConnectionInput,
 };
 
 /// The mutation root.
@@ -41,27 +43,40 @@ impl MutationRoot {
         input: CreateConnectionInput,
     ) -> Result<Connection> {
         let caller = caller(ctx)?;
-        let new = NewConnection {
-            name: input.name,
-            url: input.url,
-            database: input.database,
-            username: input.username,
-            api_key: SecretString::from(input.api_key),
-            protocol: input.protocol.map(Into::into),
-            sync_mode: input.sync_mode.map(Into::into),
-            interval_seconds: input.interval_seconds,
-            batch_size: input.batch_size,
-            active: input.active,
-            domain_filter: input.domain_filter,
-            order_date_from: input.order_date_from,
-            order_date_to: input.order_date_to,
-        };
+        let new = new_connection(input);
         let view = use_cases(ctx)?
             .connections
             .create(caller, new)
             .await
             .gql()?;
         Ok(view.into())
+    }
+
+    /// Tests a saved connection against its Odoo server and records the result. Admins only;
+    /// limited per account and minute.
+    async fn test_connection(&self, ctx: &Context<'_>, id: ID) -> Result<ConnectionTest> {
+        let caller = caller(ctx)?;
+        caller.require(Operation::ManageConnections).gql()?;
+        let id = connection_id(&id)?;
+        let result = use_cases(ctx)?.connections.test(caller, id).await.gql()?;
+        Ok(result.into())
+    }
+
+    /// Tests connection settings before saving them; nothing is stored. Admins only; limited
+    /// per account and minute.
+    async fn test_connection_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateConnectionInput,
+    ) -> Result<ConnectionTest> {
+        let caller = caller(ctx)?;
+        let new = new_connection(input);
+        let result = use_cases(ctx)?
+            .connections
+            .test_settings(caller, new)
+            .await
+            .gql()?;
+        Ok(result.into())
     }
 
     /// Changes an Odoo connection; omitted fields stay, `null` clears an optional one.
@@ -94,6 +109,24 @@ impl MutationRoot {
         let id = connection_id(&id)?;
         use_cases(ctx)?.connections.delete(caller, id).await.gql()?;
         Ok(true)
+    }
+}
+
+fn new_connection(input: CreateConnectionInput) -> NewConnection {
+    NewConnection {
+        name: input.name,
+        url: input.url,
+        database: input.database,
+        username: input.username,
+        api_key: SecretString::from(input.api_key),
+        protocol: input.protocol.map(Into::into),
+        sync_mode: input.sync_mode.map(Into::into),
+        interval_seconds: input.interval_seconds,
+        batch_size: input.batch_size,
+        active: input.active,
+        domain_filter: input.domain_filter,
+        order_date_from: input.order_date_from,
+        order_date_to: input.order_date_to,
     }
 }
 

@@ -1,0 +1,10 @@
+//! The Odoo side of the application's ports, on the read-only client in `odoo/`: the staged
+//! connection test, the import scope of a connection, and the syntax check of user filters.
+
+mod filters;
+mod probe;
+mod scope;
+
+pub use filters::OdooFilterSyntax;
+pub use probe::OdooProber;
+pub use scope::{import_scope, order_date_bounds};
