@@ -11,4 +11,5 @@ mod event_log;
 mod process;
 mod schema;
 mod secrets;
+mod subscriptions;
 mod test_connection;

@@ -1,0 +1,60 @@
+//! Subscriptions over WebSocket (graphql-transport-ws) take the bearer token in the
+//! `connection_init` payload.
+
+use futures::{SinkExt, StreamExt};
+use prepsync_tests::TestApp;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Opens `/graphql/ws`, sends `connection_init` with `payload` and returns the first answer
+/// (or `None` when the server closes the socket instead).
+async fn first_answer(app: &TestApp, payload: Value) -> Option<Value> {
+    let mut request = format!("ws://{}/graphql/ws", app.address)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket opens");
+    let init = json!({ "type": "connection_init", "payload": payload });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+
+    while let Some(message) = socket.next().await {
+        match message {
+            Ok(Message::Text(text)) => return serde_json::from_str(&text).ok(),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_valid_token_in_connection_init_is_acknowledged() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "auditor");
+    let answer = first_answer(&app, json!({ "authorization": format!("Bearer {token}") })).await;
+    assert_eq!(
+        answer.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_forged_token_in_connection_init_is_refused() {
+    let app = TestApp::spawn().await;
+    for payload in [
+        json!({}),
+        json!({ "authorization": "Bearer forged.token.here" }),
+    ] {
+        let answer = first_answer(&app, payload.clone()).await;
+        let acknowledged = answer
+            .as_ref()
+            .is_some_and(|a| a["type"] == "connection_ack");
+        assert!(!acknowledged, "{payload}: {answer:?}");
+    }
+}
