@@ -203,6 +203,8 @@ pub fn issue_token(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn config(secret: &str) -> JwtConfig {

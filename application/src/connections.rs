@@ -668,6 +668,8 @@ fn api_key(raw: &SecretString) -> Result<SecretString, FieldError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn valid() -> NewConnection {

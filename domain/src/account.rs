@@ -123,6 +123,8 @@ impl Aggregate for Account {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use cqrs_es::test::TestFramework;
 
     use super::*;

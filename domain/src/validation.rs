@@ -148,6 +148,8 @@ fn check_length(field: &'static str, value: &str, max_chars: usize) -> Result<()
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]

@@ -165,6 +165,8 @@ impl CredentialVault for KeyRing {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use domain::ids::{AccountId, ConnectionId};
 
     use super::*;

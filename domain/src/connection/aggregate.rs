@@ -367,6 +367,8 @@ impl Connection {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use cqrs_es::test::TestFramework;
 
     use super::*;

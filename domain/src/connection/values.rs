@@ -269,6 +269,8 @@ impl SourceKey {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     const STRICT: UrlPolicy = UrlPolicy {

@@ -17,6 +17,8 @@ impl FilterSyntax for OdooFilterSyntax {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]

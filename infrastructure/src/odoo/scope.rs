@@ -87,6 +87,8 @@ fn odoo_datetime(moment: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
