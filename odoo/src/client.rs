@@ -10,7 +10,7 @@ use crate::domain::Domain;
 use crate::error::{ErrorKind, OdooError};
 use crate::fields::FieldCatalog;
 use crate::methods::Method;
-use crate::models::{self, OdooUser, OrderLine, Product, SalesOrder, Unit};
+use crate::models::{self, OdooUser, OrderLine, Product, SalesOrder, SalesScope, Unit};
 use crate::network::{self, NetworkPolicy, ServerUrl};
 use crate::protocol::{Protocol, WireProtocol};
 use crate::record::Record;
@@ -375,6 +375,34 @@ impl OdooSession {
             .first()
             .ok_or_else(|| malformed("the user's own record"))?;
         OdooUser::from_record(record, self.version())
+    }
+
+    /// Whether the user has the group with external id `group_ext_id`
+    /// (`res.users.has_group` on the user's own record).
+    pub async fn has_group(&self, group_ext_id: &str) -> Result<bool, OdooError> {
+        let group = vec![("group_ext_id", Value::from(group_ext_id))];
+        let call = self.model_call(
+            "res.users",
+            Method::HasGroup,
+            Some(vec![self.uid()]),
+            group,
+            vec![],
+        );
+        self.call(call)
+            .await?
+            .as_bool()
+            .ok_or_else(|| malformed("a boolean"))
+    }
+
+    /// Which sales orders the user can read: all, its own only, or none.
+    pub async fn sales_scope(&self) -> Result<SalesScope, OdooError> {
+        if self.has_group(models::GROUP_SALES_ALL).await? {
+            return Ok(SalesScope::AllDocuments);
+        }
+        match self.has_group(models::GROUP_SALES_OWN).await? {
+            true => Ok(SalesScope::OwnDocumentsOnly),
+            false => Ok(SalesScope::NoAccess),
+        }
     }
 
     /// `product.product` records: internal reference, barcode, unit.

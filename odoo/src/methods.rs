@@ -50,11 +50,13 @@ pub enum Method {
     HasAccess,
     /// `res.users.context_get()`: the calling user's context, including its `uid`.
     ContextGet,
+    /// `res.users.has_group(group_ext_id)` on the user's own record.
+    HasGroup,
 }
 
 impl Method {
     /// Every method the client can send.
-    pub const ALL: [Method; 11] = [
+    pub const ALL: [Method; 12] = [
         Method::Version,
         Method::Authenticate,
         Method::ListDatabases,
@@ -66,6 +68,7 @@ impl Method {
         Method::CheckAccessRights,
         Method::HasAccess,
         Method::ContextGet,
+        Method::HasGroup,
     ];
 
     /// Odoo's name of the method.
@@ -82,6 +85,7 @@ impl Method {
             Method::CheckAccessRights => "check_access_rights",
             Method::HasAccess => "has_access",
             Method::ContextGet => "context_get",
+            Method::HasGroup => "has_group",
         }
     }
 
@@ -114,7 +118,7 @@ mod tests {
     use super::*;
 
     /// Odoo methods that only read; every method the client can send must be one of them.
-    const READ_ONLY: [&str; 11] = [
+    const READ_ONLY: [&str; 12] = [
         "version",
         "authenticate",
         "list",
@@ -126,6 +130,7 @@ mod tests {
         "check_access_rights",
         "has_access",
         "context_get",
+        "has_group",
     ];
 
     #[test]
@@ -160,7 +165,7 @@ mod tests {
     fn only_the_object_service_carries_model_methods() {
         let model_methods = Method::ALL.iter().filter(|m| m.is_model_method()).count();
 
-        assert_eq!(model_methods, 8);
+        assert_eq!(model_methods, 9);
         assert_eq!(Method::Authenticate.service().as_str(), "common");
         assert_eq!(Method::ListDatabases.service().as_str(), "db");
     }

@@ -305,6 +305,23 @@ impl Unit {
     }
 }
 
+/// Which sales orders a user can read, from its Sales groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalesScope {
+    /// "Sales / User: All Documents" or more: every order.
+    AllDocuments,
+    /// "Sales / User: Own Documents Only": a sync would silently miss other users' orders.
+    OwnDocumentsOnly,
+    /// No Sales group.
+    NoAccess,
+}
+
+/// The group giving read access to every sales order.
+pub const GROUP_SALES_ALL: &str = "sales_team.group_sale_salesman_all_leads";
+
+/// The group giving read access to the user's own sales orders only.
+pub const GROUP_SALES_OWN: &str = "sales_team.group_sale_salesman";
+
 /// The connecting user's own `res.users` record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OdooUser {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use odoo_client::domain::check_fields;
 use odoo_client::fields::FIELD_ATTRIBUTES;
-use odoo_client::models::{line_fields, order_fields, OrderStatus};
+use odoo_client::models::{line_fields, order_fields, OrderStatus, SalesScope};
 use odoo_client::{
     ClientOptions, Domain, ErrorKind, NetworkPolicy, OdooError, OdooServer, OdooSession, Protocol,
     RetryPolicy, Timeouts, WireProtocol,
@@ -47,18 +47,6 @@ fn protocols(version: u8) -> Vec<(Protocol, WireProtocol)> {
     };
     protocols.push((Protocol::Auto, auto));
     protocols
-}
-
-/// The protocols whose sessions the sandbox can serve today.
-///
-/// TODO(#3): JSON-2 sessions need `res.users/context_get` (which tells the key's uid); the
-/// sandbox does not serve it yet, so JSON-2 session tests are in [`json2_sessions`] and
-/// ignored until it does.
-fn session_protocols(version: u8) -> Vec<(Protocol, WireProtocol)> {
-    protocols(version)
-        .into_iter()
-        .filter(|(_, wire)| *wire != WireProtocol::Json2)
-        .collect()
 }
 
 async fn start(version: u8) -> Sandbox {
@@ -141,7 +129,6 @@ async fn read_everything(
 }
 
 #[tokio::test]
-#[ignore = "the sandbox does not serve res.users/context_get yet"]
 async fn json2_sessions_read_orders_and_refuse_what_odoo_refuses() {
     let sandbox = start(19).await;
 
@@ -170,10 +157,10 @@ async fn json2_sessions_read_orders_and_refuse_what_odoo_refuses() {
 }
 
 #[tokio::test]
-async fn every_version_and_legacy_protocol_reads_orders_lines_products_and_units() {
+async fn every_version_and_protocol_reads_orders_lines_products_and_units() {
     for version in VERSIONS {
         let sandbox = start(version).await;
-        for (protocol, wire) in session_protocols(version) {
+        for (protocol, wire) in protocols(version) {
             let result = read_everything(&sandbox, protocol, wire).await;
             assert!(result.is_ok(), "{version} {protocol:?}: {result:?}");
         }
@@ -184,7 +171,7 @@ async fn every_version_and_legacy_protocol_reads_orders_lines_products_and_units
 async fn every_call_the_client_sent_is_in_the_closed_list() {
     for version in [14, 17, 19] {
         let sandbox = start(version).await;
-        for (protocol, wire) in session_protocols(version) {
+        for (protocol, wire) in protocols(version) {
             read_everything(&sandbox, protocol, wire).await.unwrap();
         }
 
@@ -195,6 +182,29 @@ async fn every_call_the_client_sent_is_in_the_closed_list() {
             assert!(allowed.contains(&method), "{version}: {method} sent");
         }
         assert!(calls.len() > 20);
+    }
+}
+
+#[tokio::test]
+async fn the_sales_scope_tells_own_documents_only_users_apart() {
+    let kinds = [
+        (UserKind::SalesAll, SalesScope::AllDocuments),
+        (UserKind::OwnDocumentsOnly, SalesScope::OwnDocumentsOnly),
+        (UserKind::NoSalesAccess, SalesScope::NoAccess),
+    ];
+    for version in VERSIONS {
+        let sandbox = start(version).await;
+        for (protocol, _) in protocols(version) {
+            for (kind, scope) in kinds {
+                let session = login(&sandbox, protocol, kind).await.unwrap();
+
+                assert_eq!(
+                    session.sales_scope().await.unwrap(),
+                    scope,
+                    "{version} {protocol:?}"
+                );
+            }
+        }
     }
 }
 
@@ -242,7 +252,7 @@ async fn a_wrong_username_fails_authentication_everywhere() {
     for version in VERSIONS {
         let sandbox = start(version).await;
         let user = sandbox.user(UserKind::SalesAll);
-        for (protocol, _) in session_protocols(version) {
+        for (protocol, _) in protocols(version) {
             let server = connect(&sandbox, protocol).await.unwrap();
 
             let key = SecretString::from(user.api_key.clone());
@@ -302,7 +312,7 @@ async fn the_database_list_names_the_sandbox_database() {
 async fn a_user_without_sales_rights_is_told_so_everywhere() {
     for version in VERSIONS {
         let sandbox = start(version).await;
-        for (protocol, _) in session_protocols(version) {
+        for (protocol, _) in protocols(version) {
             let session = login(&sandbox, protocol, UserKind::NoSalesAccess)
                 .await
                 .unwrap();
@@ -459,6 +469,7 @@ async fn transient_faults_are_retried_until_the_server_answers() {
         (18, Protocol::XmlRpc),
         (18, Protocol::JsonRpc),
         (19, Protocol::JsonRpc),
+        (19, Protocol::Auto),
     ] {
         for fault in [
             Fault::Status { status: 503 },
@@ -489,6 +500,7 @@ async fn persistent_faults_are_classified() {
         (18, Protocol::XmlRpc),
         (18, Protocol::JsonRpc),
         (19, Protocol::XmlRpc),
+        (19, Protocol::Auto),
     ] {
         for (fault, kind) in &cases {
             let error = fault_on_orders(version, protocol, fault.clone(), usize::MAX)
