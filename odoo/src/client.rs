@@ -65,7 +65,8 @@ impl OdooServer {
         let span = tracing::info_span!("odoo_connect", requested = ?protocol);
         async {
             let server = ServerUrl::parse(url, options.network)?;
-            let addrs = network::resolve(&server, options.network).await?;
+            let addrs =
+                network::resolve(&server, options.network, options.timeouts.connect).await?;
             let transport =
                 Transport::new(server, &addrs, options.timeouts, options.max_body_bytes)?;
 

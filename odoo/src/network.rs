@@ -5,6 +5,7 @@
 //! addresses, so a second DNS answer (rebinding) cannot redirect the connection.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 use url::{Host, Url};
 
@@ -89,16 +90,18 @@ fn check_shape(url: &Url, policy: NetworkPolicy) -> Result<(), OdooError> {
     Ok(())
 }
 
-/// Resolves the server's host and checks every address against the policy.
+/// Resolves the server's host (waiting at most `timeout`) and checks every address against
+/// the policy.
 pub async fn resolve(
     server: &ServerUrl,
     policy: NetworkPolicy,
+    timeout: Duration,
 ) -> Result<Vec<SocketAddr>, OdooError> {
     let port = server.port();
     let addrs: Vec<SocketAddr> = match server.host() {
         Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
         Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
-        Some(Host::Domain(name)) => lookup(name, port).await?,
+        Some(Host::Domain(name)) => lookup(name, port, timeout).await?,
         None => return Err(invalid("the URL has no host")),
     };
 
@@ -113,8 +116,10 @@ pub async fn resolve(
     Ok(addrs)
 }
 
-async fn lookup(name: &str, port: u16) -> Result<Vec<SocketAddr>, OdooError> {
-    let found = tokio::net::lookup_host((name, port)).await;
+async fn lookup(name: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, OdooError> {
+    let found = tokio::time::timeout(timeout, tokio::net::lookup_host((name, port)))
+        .await
+        .map_err(|_| OdooError::new(ErrorKind::Network, "dns: no answer in time"))?;
     let addrs: Vec<SocketAddr> = found
         .map_err(|e| OdooError::new(ErrorKind::Network, format!("dns: {e}")))?
         .collect();
@@ -189,6 +194,8 @@ fn not_allowed(detail: &str) -> OdooError {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
 
     fn strict(text: &str) -> Result<ServerUrl, OdooError> {
         ServerUrl::parse(text, NetworkPolicy::default())
@@ -265,7 +272,9 @@ mod tests {
     async fn an_address_literal_pointing_at_metadata_is_refused() {
         let url = strict("https://169.254.169.254").unwrap();
 
-        let error = resolve(&url, NetworkPolicy::default()).await.unwrap_err();
+        let error = resolve(&url, NetworkPolicy::default(), SECOND)
+            .await
+            .unwrap_err();
 
         assert_eq!(error.kind(), ErrorKind::UrlNotAllowed);
         assert!(error.detail().contains("metadata"));
@@ -280,9 +289,25 @@ mod tests {
         };
 
         assert_eq!(
-            resolve(&url, strict_policy).await.unwrap_err().kind(),
+            resolve(&url, strict_policy, SECOND)
+                .await
+                .unwrap_err()
+                .kind(),
             ErrorKind::UrlNotAllowed
         );
-        assert!(resolve(&url, NetworkPolicy::allow_all()).await.is_ok());
+        assert!(resolve(&url, NetworkPolicy::allow_all(), SECOND)
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_is_a_network_error() {
+        let url = strict("https://no-such-host.invalid").unwrap();
+
+        let error = resolve(&url, NetworkPolicy::default(), SECOND)
+            .await
+            .unwrap_err();
+
+        assert_eq!(error.kind(), ErrorKind::Network);
     }
 }
