@@ -96,7 +96,10 @@ impl TokenVerifier {
             (None, None) => return Err(TokenConfigError::Missing),
         };
         let mut validation = Validation::new(algorithm);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
+        required.extend(config.issuer.as_ref().map(|_| "iss"));
+        required.extend(config.audience.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         validation.leeway = 30;
         match &config.audience {
             Some(audience) => validation.set_audience(&[audience]),
@@ -269,6 +272,80 @@ mod tests {
             issue_token(&config, "acme", "admin", "bob", Duration::from_secs(60)),
             Err(TokenConfigError::CannotSign)
         ));
+    }
+
+    /// A key pair made for these tests only.
+    const TEST_ED25519_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPXSST2JtHb0c24SqArJBKmHJTzJQgJ4/bh9zK+UuqE3\n-----END PRIVATE KEY-----\n";
+    const TEST_ED25519_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAjqdOrSD2CJMrPBy2wWQ56FNcmwqSJaaQsoK3w93HBR0=\n-----END PUBLIC KEY-----\n";
+
+    fn eddsa_token(claims: &Claims) -> String {
+        let key = EncodingKey::from_ed_pem(TEST_ED25519_PRIVATE.as_bytes()).unwrap();
+        encode(&Header::new(Algorithm::EdDSA), claims, &key).unwrap()
+    }
+
+    fn claims(iss: Option<&str>, aud: Option<&str>) -> Claims {
+        Claims {
+            sub: "idp-user".into(),
+            account: "acme".into(),
+            role: "member".into(),
+            exp: (SystemTime::now() + Duration::from_secs(60))
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            iss: iss.map(Into::into),
+            aud: aud.map(Into::into),
+        }
+    }
+
+    fn public_key_config(issuer: Option<&str>, audience: Option<&str>) -> JwtConfig {
+        JwtConfig {
+            secret: Some(SECRET.to_owned().into()),
+            public_key: Some(TEST_ED25519_PUBLIC.into()),
+            issuer: issuer.map(Into::into),
+            audience: audience.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn a_token_signed_by_the_identity_provider_verifies_with_its_public_key() {
+        let verifier = TokenVerifier::from_config(&public_key_config(None, None)).unwrap();
+        let caller = verifier.verify(&eddsa_token(&claims(None, None))).unwrap();
+        assert_eq!(
+            (caller.account_id.as_str(), caller.role),
+            ("acme", Role::Member)
+        );
+        let hs256 = issue_token(
+            &config(SECRET),
+            "acme",
+            "admin",
+            "x",
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert!(
+            verifier.verify(&hs256).is_err(),
+            "with a public key, HS256 tokens are refused"
+        );
+    }
+
+    #[test]
+    fn issuer_and_audience_are_checked_when_configured() {
+        let verifier =
+            TokenVerifier::from_config(&public_key_config(Some("https://idp"), Some("prepsync")))
+                .unwrap();
+        assert!(verifier
+            .verify(&eddsa_token(&claims(Some("https://idp"), Some("prepsync"))))
+            .is_ok());
+        assert!(verifier
+            .verify(&eddsa_token(&claims(
+                Some("https://evil"),
+                Some("prepsync")
+            )))
+            .is_err());
+        assert!(verifier
+            .verify(&eddsa_token(&claims(Some("https://idp"), Some("other"))))
+            .is_err());
+        assert!(verifier.verify(&eddsa_token(&claims(None, None))).is_err());
     }
 
     #[test]
