@@ -79,7 +79,10 @@ macro_rules! operators {
 
             /// Parses Odoo's spelling (case-insensitive, as Odoo itself lowercases it).
             pub fn parse(text: &str) -> Option<Operator> {
-                match text.to_ascii_lowercase().as_str() { $($text => Some(Operator::$variant),)+ _ => None }
+                match text.to_ascii_lowercase().as_str() {
+                    $($text => Some(Operator::$variant),)+
+                    _ => None,
+                }
             }
         }
     };

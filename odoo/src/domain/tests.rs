@@ -28,7 +28,10 @@ fn the_json_form_parses_into_conditions() {
 
 #[test]
 fn the_python_form_with_operators_and_constants_parses() {
-    let text = "[('state','=','sale'), '|', (\"locked\", '=', False), '!', ('client_order_ref', '=', None)]";
+    let text = concat!(
+        "[('state','=','sale'), '|', (\"locked\", '=', False), ",
+        "'!', ('client_order_ref', '=', None)]"
+    );
 
     let domain = Domain::parse(text).unwrap();
 

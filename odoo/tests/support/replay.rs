@@ -184,9 +184,10 @@ pub fn recorded(version: &str, prefix: &str) -> Reply {
 
 /// A synthesized response (for answers that were not recorded).
 pub fn synthesized(status: u16, content_type: &str, extra_headers: &str, body: &str) -> Reply {
+    let length = body.len();
     let head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n",
-        body.len()
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\
+         Connection: close\r\n{extra_headers}\r\n"
     );
     Reply::Raw([head.as_bytes(), body.as_bytes()].concat())
 }
