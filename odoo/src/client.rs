@@ -486,19 +486,11 @@ impl OdooSession {
     }
 
     async fn legacy_uid(&self, protocol: WireProtocol, login: &str) -> Result<i64, OdooError> {
-        let args = vec![
-            Value::from(self.credentials.database.as_str()),
-            Value::from(login),
-            Value::from(secrecy::ExposeSecret::expose_secret(
-                &self.credentials.api_key,
-            )),
-            Value::Struct(Default::default()),
-        ];
-        let transport = &self.server.transport;
+        let (transport, credentials) = (&self.server.transport, &self.credentials);
         let answer = self
             .server
             .retry
-            .run(|| transport.call_service(protocol, Method::Authenticate, args.clone()))
+            .run(|| transport.authenticate(protocol, credentials, login))
             .await?;
 
         match answer {

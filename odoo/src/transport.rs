@@ -134,6 +134,24 @@ impl Transport {
             .await
     }
 
+    /// `common.authenticate(db, login, key, {})` over a legacy protocol; the key is exposed
+    /// here, into the body.
+    pub(crate) async fn authenticate(
+        &self,
+        protocol: WireProtocol,
+        credentials: &Credentials,
+        login: &str,
+    ) -> Result<Value, OdooError> {
+        let args = vec![
+            Value::from(credentials.database.as_str()),
+            Value::from(login),
+            Value::from(credentials.api_key.expose_secret()),
+            Value::Struct(BTreeMap::new()),
+        ];
+        self.call_service(protocol, Method::Authenticate, args)
+            .await
+    }
+
     /// A model method over `protocol`.
     pub(crate) async fn call_model(
         &self,
