@@ -545,3 +545,38 @@ async fn a_hanging_server_times_out() {
 
     assert_eq!(error.kind(), ErrorKind::Timeout);
 }
+
+#[tokio::test]
+async fn urls_the_deployment_forbids_are_refused_before_any_call() {
+    let sandbox = start(18).await;
+    let public_only = NetworkPolicy {
+        allow_http: true,
+        allow_private: false,
+    };
+    let https_only = NetworkPolicy {
+        allow_http: false,
+        allow_private: true,
+    };
+    let cases = [
+        (sandbox.url(), public_only, ErrorKind::UrlNotAllowed),
+        (sandbox.url(), https_only, ErrorKind::UrlNotAllowed),
+        (
+            "https://".to_owned(),
+            NetworkPolicy::allow_all(),
+            ErrorKind::InvalidUrl,
+        ),
+    ];
+
+    for (url, network, kind) in cases {
+        let options = ClientOptions {
+            network,
+            ..options()
+        };
+        let error = OdooServer::connect(&url, Protocol::Auto, &options)
+            .await
+            .unwrap_err();
+
+        assert_eq!(error.kind(), kind, "{url}");
+    }
+    assert!(sandbox.control().calls().is_empty());
+}
