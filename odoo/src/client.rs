@@ -101,7 +101,8 @@ impl OdooServer {
     /// The databases of the server, or `None` where the server does not list them.
     ///
     /// Uses `db.list` over the legacy protocol (JSON-RPC on JSON-2 servers, which still
-    /// serve it on 19). That list is not filtered by the server's database filter.
+    /// serve it on 19; where a JSON-2 server no longer does, the answer is `None`). That list
+    /// is not filtered by the server's database filter.
     pub async fn list_databases(&self) -> Result<Option<Vec<String>>, OdooError> {
         let protocol = self.legacy_protocol();
         let answer = self
@@ -112,9 +113,13 @@ impl OdooServer {
             })
             .await;
 
+        let route_missing = |e: &OdooError| {
+            self.protocol == WireProtocol::Json2 && e.kind() == ErrorKind::UnexpectedResponse
+        };
         match answer {
             Ok(value) => string_list(&value).map(Some),
             Err(error) if error.kind() == ErrorKind::AuthenticationFailed => Ok(None),
+            Err(error) if route_missing(&error) => Ok(None),
             Err(error) => Err(error),
         }
     }
