@@ -8,6 +8,7 @@ mod support;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use odoo_client::codec::xmlrpc;
 use odoo_client::{
     ClientOptions, Domain, ErrorKind, NetworkPolicy, OdooServer, OdooSession, Protocol,
     RetryPolicy, SearchRead, Timeouts, WireProtocol,
@@ -298,6 +299,22 @@ async fn xml_rpc_is_used_when_chosen_and_reads_the_same_orders() {
         2290
     );
     assert!(replay.paths().iter().all(|p| p.starts_with("/xmlrpc/2/")));
+}
+
+#[tokio::test]
+async fn the_xml_rpc_calls_send_what_the_recordings_sent() {
+    let replay = Replay::start(odoo18_xmlrpc).await;
+    let session = session(&replay, Protocol::XmlRpc, "api@example.com").await;
+
+    session.search_read(&page_of_five()).await.unwrap();
+
+    for (request, case) in replay.requests().iter().zip(["01-", "03-", "23-"]) {
+        let recorded = support::case("odoo-18.0", case).request_body.unwrap();
+        let expected = xmlrpc::decode_call(std::str::from_utf8(&recorded).unwrap()).unwrap();
+        let sent = xmlrpc::decode_call(std::str::from_utf8(&request.body).unwrap()).unwrap();
+        assert_eq!(sent, expected, "{case}");
+        assert_eq!(request.path, support::case("odoo-18.0", case).path);
+    }
 }
 
 #[tokio::test]

@@ -120,6 +120,24 @@ pub fn decode_response(body: &str) -> Result<RpcOutcome, DecodeError> {
     }
 }
 
+/// Decodes a `methodCall`: the method name and its parameters (for tests and tools that
+/// check what the client sends).
+pub fn decode_call(body: &str) -> Result<(String, Vec<Value>), DecodeError> {
+    let document = Document::parse(body).map_err(|e| DecodeError::new(format!("xml: {e}")))?;
+    let root = document.root_element();
+    if !root.has_tag_name("methodCall") {
+        return Err(DecodeError::new("xml: not a methodCall"));
+    }
+    let method = text_of(child(root, "methodName")?);
+    let params = match elements(root).find(|n| n.has_tag_name("params")) {
+        Some(params) => elements(params)
+            .map(|param| decode_value(child(param, "value")?, 0))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    Ok((method, params))
+}
+
 fn decode_params(params: Node) -> Result<Value, DecodeError> {
     let param = first_element(params).ok_or_else(|| DecodeError::new("xml: no param"))?;
     let value = child(param, "value")?;
