@@ -173,6 +173,22 @@ async fn a_user_without_sales_rights_fails_at_the_access_stage() {
 }
 
 #[tokio::test]
+async fn a_user_limited_to_its_own_orders_passes_with_a_warning() {
+    let app = TestApp::spawn().await;
+    for version in [16, 18, 19] {
+        let sandbox = sandbox(version).await;
+        let result = test_settings(&app, settings(&sandbox, UserKind::OwnDocumentsOnly)).await;
+        assert_eq!(result["ok"], true, "{version}: {result}");
+        assert_eq!(
+            result["warnings"][0]["code"], "OWN_DOCUMENTS_ONLY",
+            "{version}: {result}"
+        );
+        let good = test_settings(&app, settings(&sandbox, UserKind::SalesAll)).await;
+        assert_eq!(good["warnings"], json!([]), "{version}: {good}");
+    }
+}
+
+#[tokio::test]
 async fn plain_http_and_private_addresses_are_refused_where_the_deployment_forbids_them() {
     let app = TestApp::spawn_with(|config| {
         config.policy.allow_insecure_http = false;

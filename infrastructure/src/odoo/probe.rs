@@ -11,7 +11,7 @@ use domain::connection::{
 };
 use odoo_client::domain::check_fields as check_filter_fields;
 use odoo_client::fields::FIELD_ATTRIBUTES;
-use odoo_client::models::{line_fields, order_fields};
+use odoo_client::models::{line_fields, order_fields, SalesScope};
 use odoo_client::{
     ClientOptions, Domain, ErrorKind, OdooError, OdooServer, OdooSession, WireProtocol,
 };
@@ -89,6 +89,9 @@ impl OdooProber {
             .map_err(|error| authentication_failure(&server, error))?;
 
         check_access(&session).await?;
+        findings
+            .warnings
+            .extend(own_documents_warning(&session).await);
         let catalog = check_sync_fields(&session).await?;
         count_scope(&session, target, &catalog).await
     }
@@ -140,6 +143,22 @@ async fn check_access(session: &OdooSession) -> StageResult<()> {
         }
     }
     Ok(())
+}
+
+/// A user limited to its own orders passes the access check, but a sync would silently
+/// miss everyone else's orders. Servers that do not answer the group check get no warning.
+async fn own_documents_warning(session: &OdooSession) -> Option<TestWarning> {
+    match session.sales_scope().await {
+        Ok(SalesScope::OwnDocumentsOnly) => Some(TestWarning {
+            code: "OWN_DOCUMENTS_ONLY".to_owned(),
+            message: "this Odoo user can read only its own sales orders; give it \"Sales / User: All Documents\" or a sync will miss everyone else's orders".to_owned(),
+        }),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::debug!(code = error.code(), "sales group check unanswered");
+            None
+        }
+    }
 }
 
 async fn check_sync_fields(session: &OdooSession) -> StageResult<odoo_client::FieldCatalog> {
