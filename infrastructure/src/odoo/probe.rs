@@ -86,7 +86,7 @@ impl OdooProber {
                 target.api_key.clone(),
             )
             .await
-            .map_err(|error| authentication_failure(&server, error))?;
+            .map_err(authentication_failure)?;
 
         check_access(&session).await?;
         findings
@@ -111,21 +111,13 @@ async fn find_database(server: &OdooServer, database: &str) -> StageResult<()> {
     }
 }
 
-/// JSON-2 answers an unknown database with a bare 404 page; the version answered, so the
-/// database is what is missing.
-fn authentication_failure(server: &OdooServer, error: OdooError) -> (TestStage, OdooError) {
-    let unknown_database = error.kind() == ErrorKind::DatabaseNotFound
-        || (server.protocol() == WireProtocol::Json2
-            && error.kind() == ErrorKind::UnexpectedResponse
-            && error.http_status() == Some(404));
-    if unknown_database {
-        let error = OdooError::new(
-            ErrorKind::DatabaseNotFound,
-            "the server has no database of that name",
-        );
-        return (TestStage::Database, error);
+/// An unknown database shows itself at login: as psycopg2's "does not exist" fault on
+/// legacy protocols, as a 404 page on JSON-2 (the client names both).
+fn authentication_failure(error: OdooError) -> (TestStage, OdooError) {
+    match error.kind() {
+        ErrorKind::DatabaseNotFound => (TestStage::Database, error),
+        _ => (TestStage::Authenticate, error),
     }
-    (TestStage::Authenticate, error)
 }
 
 async fn check_access(session: &OdooSession) -> StageResult<()> {
