@@ -55,6 +55,9 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Run the Odoo-compatible sandbox (a fake Odoo for trying the service; demo builds only).
+    #[cfg(feature = "demo")]
+    Sandbox(odoo_sandbox::cli::SandboxArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -118,6 +121,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
+        #[cfg(feature = "demo")]
+        Command::Sandbox(args) => Ok(odoo_sandbox::cli::run(args).await?),
     }
 }
 

@@ -3,6 +3,7 @@
 //! and HTTP statuses of real servers. It is for tests and demos only, never for production.
 //!
 //! Layout:
+//! - [`cli`]: the command line of `odoo-sandbox` and `prepsync sandbox`;
 //! - [`config`]: versions, databases, data sets, users and the per-version behaviour;
 //! - [`data`], [`generate`], [`store`], [`schema`]: the in-memory databases and their models;
 //! - [`domain`], [`orm`]: domain evaluation and the model methods, shared by all protocols;
@@ -14,6 +15,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod control_http;
