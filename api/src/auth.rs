@@ -100,6 +100,7 @@ impl TokenVerifier {
         required.extend(config.issuer.as_ref().map(|_| "iss"));
         required.extend(config.audience.as_ref().map(|_| "aud"));
         validation.set_required_spec_claims(&required);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         match &config.audience {
             Some(audience) => validation.set_audience(&[audience]),
@@ -112,22 +113,77 @@ impl TokenVerifier {
     }
 
     /// The caller named by an `Authorization` header value.
-    pub fn verify_header(&self, header: Option<&str>) -> Result<Caller, AuthError> {
+    pub fn verify_header(&self, header: Option<&str>) -> Result<Authenticated, AuthError> {
         let header = header.ok_or(AuthError::Missing)?.trim();
         let token = strip_bearer(header).ok_or(AuthError::Missing)?;
         self.verify(token)
     }
 
-    /// The caller named by a token.
-    pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+    /// The caller named by a token, and when the token expires.
+    pub fn verify(&self, token: &str) -> Result<Authenticated, AuthError> {
         let claims = decode::<Claims>(token, &self.key, &self.validation)?.claims;
         let account =
             AccountId::parse(&claims.account).map_err(|_| AuthError::BadClaims("account"))?;
         let role = Role::parse(&claims.role).ok_or(AuthError::BadClaims("role"))?;
-        if claims.sub.trim().is_empty() || claims.sub.len() > 256 {
-            return Err(AuthError::BadClaims("sub"));
+        check_subject(&claims.sub)?;
+        if claims.exp > now_seconds().saturating_add(MAX_TOKEN_LIFETIME.as_secs()) {
+            return Err(AuthError::BadClaims("exp"));
         }
-        Ok(Caller::user(account, &claims.sub, role))
+        Ok(Authenticated {
+            caller: Caller::user(account, &claims.sub, role),
+            expires_at: TokenExpiry(claims.exp),
+        })
+    }
+}
+
+/// The longest a token may still be valid for; tokens promising more are refused.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// A verified token: who calls, and until when.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The caller.
+    pub caller: Caller,
+    /// When the token expires.
+    pub expires_at: TokenExpiry,
+}
+
+/// When a token expires, seconds since the epoch; long-lived connections check it on every
+/// operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenExpiry(pub u64);
+
+impl TokenExpiry {
+    /// Whether the token has expired.
+    pub fn has_passed(&self) -> bool {
+        now_seconds() >= self.0
+    }
+
+    /// Time left until expiry.
+    pub fn remaining(&self) -> Duration {
+        Duration::from_secs(self.0.saturating_sub(now_seconds()))
+    }
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// A subject names a user: not empty, at most 256 characters, no control characters, and not
+/// one of the names the service itself records as actor.
+fn check_subject(subject: &str) -> Result<(), AuthError> {
+    let reserved = [domain::ids::Actor::SYSTEM, domain::ids::Actor::SCHEDULER];
+    let valid = !subject.trim().is_empty()
+        && subject.chars().count() <= 256
+        && !subject.chars().any(char::is_control)
+        && !reserved.contains(&subject);
+    if valid {
+        Ok(())
+    } else {
+        Err(AuthError::BadClaims("sub"))
     }
 }
 
@@ -184,18 +240,22 @@ pub fn issue_token(
     Role::parse(role).ok_or_else(|| {
         TokenConfigError::BadClaims("role must be admin, member, planner or auditor".into())
     })?;
-    if subject.trim().is_empty() {
-        return Err(TokenConfigError::BadClaims("sub must not be empty".into()));
+    check_subject(subject).map_err(|_| {
+        TokenConfigError::BadClaims(
+            "sub must be 1 to 256 characters without control characters, and not system or scheduler".into(),
+        )
+    })?;
+    if valid_for > MAX_TOKEN_LIFETIME {
+        return Err(TokenConfigError::BadClaims(
+            "a token may be valid for at most 366 days".into(),
+        ));
     }
 
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
     let claims = Claims {
         sub: subject.to_owned(),
         account: account.to_owned(),
         role: role.to_owned(),
-        exp: (now + valid_for).as_secs(),
+        exp: now_seconds().saturating_add(valid_for.as_secs()),
         iss: config.issuer.clone(),
         aud: config.audience.clone(),
     };
@@ -226,10 +286,8 @@ mod tests {
         let config = config(SECRET);
         let token =
             issue_token(&config, "acme", "planner", "alice", Duration::from_secs(60)).unwrap();
-        let caller = TokenVerifier::from_config(&config)
-            .unwrap()
-            .verify(&token)
-            .unwrap();
+        let verifier = TokenVerifier::from_config(&config).unwrap();
+        let caller = verifier.verify(&token).unwrap().caller;
         assert_eq!(caller.account_id.as_str(), "acme");
         assert_eq!(caller.role, Role::Planner);
         assert_eq!(caller.actor.as_str(), "alice");
@@ -309,7 +367,10 @@ mod tests {
     #[test]
     fn a_token_signed_by_the_identity_provider_verifies_with_its_public_key() {
         let verifier = TokenVerifier::from_config(&public_key_config(None, None)).unwrap();
-        let caller = verifier.verify(&eddsa_token(&claims(None, None))).unwrap();
+        let caller = verifier
+            .verify(&eddsa_token(&claims(None, None)))
+            .unwrap()
+            .caller;
         assert_eq!(
             (caller.account_id.as_str(), caller.role),
             ("acme", Role::Member)
@@ -346,6 +407,54 @@ mod tests {
             .verify(&eddsa_token(&claims(Some("https://idp"), Some("other"))))
             .is_err());
         assert!(verifier.verify(&eddsa_token(&claims(None, None))).is_err());
+    }
+
+    #[test]
+    fn tokens_for_service_actors_control_characters_or_endless_lifetimes_are_refused() {
+        let verifier = TokenVerifier::from_config(&public_key_config(None, None)).unwrap();
+        for sub in ["system", "scheduler", "a\u{0}b", ""] {
+            let token = eddsa_token(&Claims {
+                sub: sub.into(),
+                ..claims(None, None)
+            });
+            assert!(
+                matches!(verifier.verify(&token), Err(AuthError::BadClaims("sub"))),
+                "{sub:?}"
+            );
+        }
+        let endless = eddsa_token(&Claims {
+            exp: u64::MAX / 2,
+            ..claims(None, None)
+        });
+        assert!(matches!(
+            verifier.verify(&endless),
+            Err(AuthError::BadClaims("exp"))
+        ));
+        let too_long = Duration::from_secs(400 * 24 * 3600);
+        assert!(issue_token(&config(SECRET), "acme", "admin", "bob", too_long).is_err());
+        let sixty = Duration::from_secs(60);
+        assert!(issue_token(&config(SECRET), "acme", "admin", "system", sixty).is_err());
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused() {
+        #[derive(Serialize)]
+        struct WithNbf {
+            #[serde(flatten)]
+            claims: Claims,
+            nbf: u64,
+        }
+        let verifier = TokenVerifier::from_config(&public_key_config(None, None)).unwrap();
+        let key = EncodingKey::from_ed_pem(TEST_ED25519_PRIVATE.as_bytes()).unwrap();
+        let later = WithNbf {
+            claims: claims(None, None),
+            nbf: now_seconds() + 3600,
+        };
+        let token = encode(&Header::new(Algorithm::EdDSA), &later, &key).unwrap();
+        assert!(matches!(
+            verifier.verify(&token),
+            Err(AuthError::Invalid(_))
+        ));
     }
 
     #[test]

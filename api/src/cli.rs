@@ -131,7 +131,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .context("cannot reach the database")?;
     database::migrate(&pool).await.context("migration failed")?;
-    let router = app(pool, &config)?;
+    let router = app(pool, &config).await?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -147,7 +147,9 @@ async fn rotate_key(config: DatabaseConfig, keys: KeyConfig) -> anyhow::Result<(
         .await
         .context("cannot reach the database")?;
     database::migrate(&pool).await.context("migration failed")?;
-    let vault: Arc<dyn CredentialVault> = Arc::new(key_ring(&keys)?);
+    let ring = key_ring(&keys)?;
+    infrastructure::key_checks::ensure_keys_match(&pool, &ring).await?;
+    let vault: Arc<dyn CredentialVault> = Arc::new(ring);
     let ports = Ports::new(pool, vault, odoo_client::ClientOptions::default(), 0);
     let store: Arc<dyn application::ports::AggregateStore<domain::connection::Connection>> =
         ports.connections.clone();

@@ -168,19 +168,28 @@ pub enum StartError {
     /// Master key settings.
     #[error(transparent)]
     Keys(#[from] KeySetupError),
+    /// The master keys differ from those their ids stood for.
+    #[error(transparent)]
+    KeyMismatch(#[from] infrastructure::key_checks::KeyCheckError),
     /// Token settings.
     #[error(transparent)]
     Tokens(#[from] crate::auth::TokenConfigError),
 }
 
-/// The complete router for a migrated database and the serve settings.
-pub fn app(pool: PgPool, config: &crate::config::ServeConfig) -> Result<axum::Router, StartError> {
-    let vault: Arc<dyn CredentialVault> = Arc::new(key_ring(&config.keys)?);
+/// The complete router for a migrated database and the serve settings, after checking that
+/// the master keys are the ones this database knows.
+pub async fn app(
+    pool: PgPool,
+    config: &crate::config::ServeConfig,
+) -> Result<axum::Router, StartError> {
+    let ring = key_ring(&config.keys)?;
+    infrastructure::key_checks::ensure_keys_match(&pool, &ring).await?;
     let verifier = crate::auth::TokenVerifier::from_config(&config.jwt)?;
+
     let client = client_options(&config.policy, &config.odoo);
     let ports = Ports::new(
         pool.clone(),
-        vault,
+        Arc::new(ring),
         client,
         config.odoo.test_connection_per_minute,
     );

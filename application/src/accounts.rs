@@ -6,7 +6,7 @@ use domain::account::{Account, AccountCommand, TimeZone};
 use domain::metadata::EventMetadata;
 
 use crate::access::{Caller, Operation};
-use crate::ports::{AggregateStore, Clock, CommandError};
+use crate::ports::{AggregateStore, Clock, CommandError, StoreError};
 use crate::AppError;
 
 /// An account's settings as callers read them.
@@ -71,6 +71,11 @@ impl Accounts {
         {
             Ok(()) => self.settings(caller).await,
             Err(CommandError::Rejected(never)) => match never {},
+            Err(CommandError::Store(StoreError::Conflict)) => Err(AppError::Conflict {
+                field: None,
+                message: "the settings were changed at the same time; reload them and try again"
+                    .into(),
+            }),
             Err(CommandError::Store(error)) => Err(AppError::internal(error)),
         }
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// One input field that breaks a rule, named as the API names it (`url`, `batchSize`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -85,18 +87,29 @@ impl fmt::Display for FieldErrors {
 
 impl std::error::Error for FieldErrors {}
 
-/// Checks a required single-line text: trimmed, not empty, at most `max_chars` characters and
-/// free of control characters.
+/// Checks a required single-line text: trimmed, in Unicode normal form C, not empty, at most
+/// `max_chars` characters, and free of control and invisible formatting characters.
 pub fn required_text(
     field: &'static str,
     raw: &str,
     max_chars: usize,
 ) -> Result<String, FieldError> {
-    let value = raw.trim();
+    let value: String = raw.trim().nfc().collect();
     if value.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    bounded_text(field, value, max_chars)
+    bounded_text(field, &value, max_chars)
+}
+
+/// Characters that are invisible or change how the text around them is shown: zero-width
+/// spaces and joiners, direction overrides, byte-order marks, line and paragraph separators,
+/// variation selectors, tags. Two names differing only in these look the same to a person.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
 }
 
 /// Checks a text that may span lines (tabs and line breaks allowed) against a length limit.
@@ -115,11 +128,11 @@ pub fn multiline_text(
     check_length(field, value, max_chars)?;
     if value
         .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .any(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_invisible(c))
     {
         return Err(FieldError::new(
             field,
-            "must not contain control characters",
+            "must not contain control or invisible characters",
         ));
     }
     Ok(value.to_owned())
@@ -127,10 +140,10 @@ pub fn multiline_text(
 
 fn bounded_text(field: &'static str, value: &str, max_chars: usize) -> Result<String, FieldError> {
     check_length(field, value, max_chars)?;
-    if value.chars().any(char::is_control) {
+    if value.chars().any(|c| c.is_control() || is_invisible(c)) {
         return Err(FieldError::new(
             field,
-            "must be a single line without control characters",
+            "must be a single line without control or invisible characters",
         ));
     }
     Ok(value.to_owned())
@@ -169,6 +182,16 @@ mod tests {
     #[test]
     fn text_longer_than_its_limit_is_refused() {
         assert!(required_text("name", &"x".repeat(11), 10).is_err());
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_and_composed_forms_are_one_text() {
+        for raw in ["acme\u{200B}", "\u{FEFF}", "a\u{202E}b", "a\u{2028}b"] {
+            assert!(required_text("database", raw, 50).is_err(), "{raw:?}");
+        }
+        let composed = required_text("database", "caf\u{00E9}", 50).unwrap();
+        let decomposed = required_text("database", "cafe\u{0301}", 50).unwrap();
+        assert_eq!(composed, decomposed);
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl ConnectionDirectory for PgConnectionDirectory {
     ) -> Result<Option<ConnectionId>, StoreError> {
         let row: Option<String> = sqlx::query_scalar(
             "SELECT connection_id FROM connection_registry
-              WHERE account_id = $1 AND source_key = $2 AND NOT deleted",
+              WHERE account_id = $1 AND source_digest = md5($2) AND source_key = $2 AND NOT deleted",
         )
         .bind(account.as_str())
         .bind(source.as_str())

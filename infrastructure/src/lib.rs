@@ -6,6 +6,7 @@
 //! - [`event_store`]: aggregates loaded from and committed to the `events` table.
 //! - [`event_log`]: every event in the global order, gap-safe against late commits.
 //! - [`directory`]: the registry of connections kept beside their events.
+//! - [`key_checks`]: refusing a master key that differs from the one its id stood for.
 //! - [`odoo`]: the staged connection test and import scope on the Odoo client.
 //! - [`rate_limit`]: attempts per account and minute, shared by every replica.
 //! - [`vault`]: XChaCha20-Poly1305 sealing with rotating master keys.
@@ -14,6 +15,7 @@ pub mod database;
 pub mod directory;
 pub mod event_log;
 pub mod event_store;
+pub mod key_checks;
 pub mod odoo;
 pub mod rate_limit;
 pub mod vault;

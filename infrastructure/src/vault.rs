@@ -22,9 +22,13 @@ pub enum KeyRingError {
         /// The key's id.
         id: String,
     },
-    /// A key id is empty or has characters other than letters, digits, `-` and `_`.
-    #[error("master key id {0:?} must be letters, digits, '-' or '_'")]
-    BadId(String),
+    /// A key id is empty, too long, or has characters other than letters, digits, `-` and
+    /// `_`. The id is not repeated: a key pasted where an id belongs must not reach a log.
+    #[error("a master key id must be 1 to 32 letters, digits, '-' or '_' (PREPSYNC_MASTER_KEY_ID, or the part before ':' in PREPSYNC_OLD_MASTER_KEYS)")]
+    BadId,
+    /// Two different keys were given the same id.
+    #[error("master key id {0:?} is given twice with different keys")]
+    DuplicateId(String),
     /// An entry of the old keys list is not `id:base64`.
     #[error("old master keys must be a comma-separated list of id:base64 pairs")]
     BadList,
@@ -67,7 +71,11 @@ impl KeyRing {
                 continue;
             }
             let (id, key) = entry.split_once(':').ok_or(KeyRingError::BadList)?;
-            keys.entry(check_id(id)?).or_insert(cipher(id, key)?);
+            let id = check_id(id)?;
+            if keys.contains_key(&id) {
+                return Err(KeyRingError::DuplicateId(id));
+            }
+            keys.insert(id.clone(), cipher(&id, key)?);
         }
         Ok(Self {
             current_id: current_id.to_owned(),
@@ -84,7 +92,7 @@ impl KeyRing {
 fn check_id(id: &str) -> Result<String, KeyRingError> {
     let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if id.is_empty() || id.len() > 32 || !id.chars().all(valid) {
-        return Err(KeyRingError::BadId(id.to_owned()));
+        return Err(KeyRingError::BadId);
     }
     Ok(id.to_owned())
 }
@@ -101,6 +109,64 @@ fn associated_data(binding: &SecretBinding) -> Vec<u8> {
         binding.account_id, binding.connection_id
     )
     .into_bytes()
+}
+
+const KEY_CHECK_AAD: &[u8] = b"prepsync:master-key-check:v1";
+const KEY_CHECK_TEXT: &[u8] = b"prepsync master key check";
+
+impl KeyRing {
+    /// The ids of every key in the ring, the current one first.
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .keys
+            .keys()
+            .filter(|id| **id != self.current_id)
+            .cloned()
+            .collect();
+        ids.sort();
+        ids.insert(0, self.current_id.clone());
+        ids
+    }
+
+    /// A fresh check value for a key: a known text sealed by it.
+    pub fn check_value(&self, key_id: &str) -> Option<SealedSecret> {
+        let cipher = self.keys.get(key_id)?;
+        let nonce = XNonce::generate();
+        let payload = Payload {
+            msg: KEY_CHECK_TEXT,
+            aad: KEY_CHECK_AAD,
+        };
+        let sealed = cipher.encrypt(&nonce, payload).ok()?;
+        Some(SealedSecret {
+            key_id: key_id.to_owned(),
+            nonce: BASE64.encode(nonce),
+            ciphertext: BASE64.encode(sealed),
+        })
+    }
+
+    /// Whether the key of that id in this ring opens a check value made earlier.
+    pub fn matches_check_value(&self, check: &SealedSecret) -> bool {
+        let Some(cipher) = self.keys.get(&check.key_id) else {
+            return false;
+        };
+        let nonce = BASE64.decode(&check.nonce).ok();
+        let nonce = nonce
+            .as_deref()
+            .and_then(|bytes| XNonce::try_from(bytes).ok());
+        let sealed = BASE64.decode(&check.ciphertext).ok();
+        match (nonce, sealed) {
+            (Some(nonce), Some(sealed)) => {
+                let payload = Payload {
+                    msg: &sealed,
+                    aad: KEY_CHECK_AAD,
+                };
+                cipher
+                    .decrypt(&nonce, payload)
+                    .is_ok_and(|plain| plain == KEY_CHECK_TEXT)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl CredentialVault for KeyRing {
@@ -240,6 +306,30 @@ mod tests {
     }
 
     #[test]
+    fn a_check_value_opens_only_with_the_key_that_made_it() {
+        let first = ring("k1", &KeyRing::generate_key(), None);
+        let other = ring("k1", &KeyRing::generate_key(), None);
+        let check = first.check_value("k1").unwrap();
+        assert!(first.matches_check_value(&check));
+        assert!(!other.matches_check_value(&check));
+    }
+
+    #[test]
+    fn a_key_pasted_as_an_id_is_not_repeated_in_the_error() {
+        let key = KeyRing::generate_key();
+        let swapped = SecretString::from(format!("{}:k0", key.expose_secret()));
+        let error = KeyRing::new("k1", &KeyRing::generate_key(), Some(&swapped)).unwrap_err();
+        assert!(!error.to_string().contains(key.expose_secret()), "{error}");
+    }
+
+    #[test]
+    fn one_id_cannot_name_two_keys() {
+        let older = SecretString::from(format!("k1:{}", KeyRing::generate_key().expose_secret()));
+        let result = KeyRing::new("k1", &KeyRing::generate_key(), Some(&older));
+        assert!(matches!(result, Err(KeyRingError::DuplicateId(_))));
+    }
+
+    #[test]
     fn keys_of_the_wrong_length_are_refused() {
         let short = SecretString::from(BASE64.encode([0u8; 16]));
         assert!(matches!(
@@ -248,7 +338,7 @@ mod tests {
         ));
         assert!(matches!(
             KeyRing::new("k 1", &KeyRing::generate_key(), None),
-            Err(KeyRingError::BadId(_))
+            Err(KeyRingError::BadId)
         ));
     }
 }

@@ -156,19 +156,32 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || benchmarking)
 }
 
+/// Public unless in a non-public range or embedding an IPv4 address (IPv4-compatible,
+/// IPv4-translated, 6to4, NAT64, Teredo), which could reach IPv4 hosts behind it.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let [first, second, ..] = segments;
     let unique_local = (first & 0xfe00) == 0xfc00;
     let link_local = (first & 0xffc0) == 0xfe80;
-    let documentation = first == 0x2001 && ip.segments()[1] == 0x0db8;
-    let embeds_v4 = first == 0x0064 && ip.segments()[1] == 0xff9b;
+    let site_local = (first & 0xffc0) == 0xfec0;
+    let documentation = first == 0x2001 && second == 0x0db8;
+    let teredo = first == 0x2001 && second == 0x0000;
+    let six_to_four = first == 0x2002;
+    let nat64 = first == 0x0064;
+    let ipv4_compatible = segments[..5].iter().all(|s| *s == 0);
+    let ipv4_translated = segments[..4] == [0, 0, 0, 0] && segments[4] == 0xffff;
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || unique_local
         || link_local
+        || site_local
         || documentation
-        || embeds_v4)
+        || teredo
+        || six_to_four
+        || nat64
+        || ipv4_compatible
+        || ipv4_translated)
 }
 
 fn address_kind(ip: IpAddr) -> &'static str {
@@ -261,6 +274,12 @@ mod tests {
             "fd00:ec2::254",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::ffff:0:127.0.0.1",
+            "2002:7f00:1::",
+            "64:ff9b::7f00:1",
+            "2001::1",
+            "fec0::1",
         ] {
             assert!(!is_public(text.parse().unwrap()), "{text}");
         }

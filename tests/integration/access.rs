@@ -184,4 +184,86 @@ async fn an_oversized_request_body_is_refused() {
         .post(Some(&token), json!({ "query": crate::connections::create_mutation(), "variables": { "input": input } }))
         .await;
     assert_eq!(status, 413);
+    let (_, body) = app
+        .post(
+            Some(&token),
+            json!({ "query": "{ me { subject } }", "padding": "x".repeat(300_000) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("VALIDATION"), "{body}");
+}
+
+#[tokio::test]
+async fn aliases_cannot_multiply_database_reads_past_the_complexity_limit() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "planner");
+    let few: String = (0..5)
+        .map(|i| format!("a{i}: account {{ timeZone }} "))
+        .collect();
+    assert!(app
+        .graphql(&token, &format!("{{ {few} }}"), json!({}))
+        .await["errors"]
+        .is_null());
+    let many: String = (0..100)
+        .map(|i| format!("a{i}: account {{ timeZone }} "))
+        .collect();
+    let response = app
+        .graphql(&token, &format!("{{ {many} }}"), json!({}))
+        .await;
+    assert_eq!(error_code(&response), Some("VALIDATION"), "{response}");
+    assert!(response["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("complex"));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_graphql_request_gets_a_coded_error() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .post(Some(&app.token("acme", "admin")), json!([1, 2, 3]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, Some("VALIDATION")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let response = prepsync_tests::http_client()
+        .post(format!("http://{}/graphql", app.address))
+        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", format!("Bearer {token}"))
+        .json(&json!({ "query": "{ me { subject } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn concurrent_changes_to_account_settings_succeed_or_conflict_never_fail() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let mutation =
+        "mutation($tz: String!) { updateAccountSettings(input: { timeZone: $tz }) { timeZone } }";
+    let zones = [
+        "Europe/Berlin",
+        "Asia/Tokyo",
+        "America/Chicago",
+        "Africa/Lagos",
+        "Europe/Paris",
+        "Asia/Kolkata",
+    ];
+    let requests = zones
+        .iter()
+        .map(|tz| app.graphql(&token, mutation, json!({ "tz": tz })));
+    for response in futures::future::join_all(requests).await {
+        let code = error_code(&response);
+        assert!(code.is_none() || code == Some("CONFLICT"), "{response}");
+    }
 }

@@ -153,6 +153,21 @@ async fn the_service_refuses_to_start_without_a_master_key() {
 }
 
 #[tokio::test]
+async fn the_service_refuses_a_different_master_key_under_a_known_id() {
+    let db = TestDatabase::create().await;
+    let mut config = prepsync_tests::TestApp::config(&db);
+    api::state::app(db.pool().clone(), &config)
+        .await
+        .expect("the first key is recorded");
+    config.keys.master_key = Some(infrastructure::vault::KeyRing::generate_key());
+    let refused = api::state::app(db.pool().clone(), &config).await;
+    assert!(matches!(
+        refused,
+        Err(api::state::StartError::KeyMismatch(_))
+    ));
+}
+
+#[tokio::test]
 async fn a_token_cannot_be_issued_with_only_a_public_key() {
     let env = vec![(
         "PREPSYNC_JWT_PUBLIC_KEY",

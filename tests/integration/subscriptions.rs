@@ -44,6 +44,60 @@ async fn a_valid_token_in_connection_init_is_acknowledged() {
     );
 }
 
+/// Opens `/graphql/ws` and waits for the server to end the socket, up to `limit`.
+async fn closed_within(app: &TestApp, init: Option<Value>, limit: std::time::Duration) -> bool {
+    let mut request = format!("ws://{}/graphql/ws", app.address)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket opens");
+    if let Some(payload) = init {
+        let init = json!({ "type": "connection_init", "payload": payload });
+        socket.send(Message::text(init.to_string())).await.unwrap();
+    }
+    let drained = async {
+        while let Some(Ok(message)) = socket.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(limit, drained).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_socket_whose_token_expires_is_closed() {
+    let app = TestApp::spawn().await;
+    let token = api::auth::issue_token(
+        &app.config.jwt,
+        "acme",
+        "admin",
+        "tester",
+        std::time::Duration::from_secs(2),
+    )
+    .unwrap();
+    let payload = json!({ "authorization": format!("Bearer {token}") });
+    assert!(closed_within(&app, Some(payload), std::time::Duration::from_secs(8)).await);
+}
+
+#[tokio::test]
+async fn a_socket_that_never_authenticates_is_closed() {
+    let app = TestApp::spawn().await;
+    assert!(closed_within(&app, None, std::time::Duration::from_secs(15)).await);
+}
+
+#[tokio::test]
+async fn an_oversized_message_is_refused_before_authentication() {
+    let app = TestApp::spawn().await;
+    let payload = json!({ "authorization": "x".repeat(200_000) });
+    assert!(closed_within(&app, Some(payload), std::time::Duration::from_secs(5)).await);
+}
+
 #[tokio::test]
 async fn a_missing_or_forged_token_in_connection_init_is_refused() {
     let app = TestApp::spawn().await;

@@ -76,7 +76,9 @@ impl TestApp {
         let db = TestDatabase::create().await;
         let mut config = Self::config(&db);
         customize(&mut config);
-        let router = api::state::app(db.pool().clone(), &config).expect("service starts");
+        let router = api::state::app(db.pool().clone(), &config)
+            .await
+            .expect("service starts");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

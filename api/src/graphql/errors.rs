@@ -141,16 +141,18 @@ pub fn invalid(field: &'static str, message: impl Into<String>) -> async_graphql
     .into_error()
 }
 
-/// The body of a response to a request without a valid token.
-pub fn unauthenticated_response() -> serde_json::Value {
-    json!({
-        "data": null,
-        "errors": [{
-            "message": "a valid bearer token is required",
-            "extensions": {
-                "code": codes::UNAUTHENTICATED,
-                "hint": "send Authorization: Bearer <token> with a token that has not expired"
-            }
-        }]
-    })
+/// A GraphQL-shaped body for an error answered before the schema runs.
+pub fn error_body(code: &str, message: &str, hint: Option<&str>) -> serde_json::Value {
+    let mut extensions = json!({ "code": code });
+    if let Some(hint) = hint {
+        extensions["hint"] = json!(hint);
+    }
+    json!({ "data": null, "errors": [{ "message": message, "extensions": extensions }] })
+}
+
+/// The error for an operation whose token expired while its connection stayed open.
+pub fn token_expired() -> async_graphql::Error {
+    ErrorCode::new(codes::UNAUTHENTICATED, "the bearer token has expired")
+        .hint("reconnect with a new token")
+        .into_error()
 }

@@ -9,7 +9,7 @@ use application::accounts::Accounts;
 use application::connections::Connections;
 use async_graphql::{EmptySubscription, Schema};
 
-pub use errors::{codes, unauthenticated_response, ErrorCode, GqlResult};
+pub use errors::{codes, error_body, ErrorCode, GqlResult};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
@@ -18,8 +18,10 @@ pub type PrepSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
-/// The most complex query accepted (each field counts one, lists multiply by their `first`).
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// The most complex query accepted. Plain fields count one; fields that read the event store
+/// or call Odoo count far more, so that aliases cannot multiply database work: at most 20
+/// account or connection reads, 5 connection lists or 2 connection tests per request.
+pub const MAX_COMPLEXITY: usize = 1_000;
 /// The largest page a list argument `first` may ask for.
 pub const MAX_PAGE: i32 = 500;
 

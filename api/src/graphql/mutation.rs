@@ -19,6 +19,7 @@ pub struct MutationRoot;
 #[Object]
 impl MutationRoot {
     /// Changes the caller's account settings. Admins only.
+    #[graphql(complexity = 100)]
     async fn update_account_settings(
         &self,
         ctx: &Context<'_>,
@@ -37,6 +38,7 @@ impl MutationRoot {
     }
 
     /// Adds an Odoo connection. Admins only. The API key is sealed and never shown again.
+    #[graphql(complexity = 100)]
     async fn create_connection(
         &self,
         ctx: &Context<'_>,
@@ -54,6 +56,7 @@ impl MutationRoot {
 
     /// Tests a saved connection against its Odoo server and records the result. Admins only;
     /// limited per account and minute.
+    #[graphql(complexity = 400)]
     async fn test_connection(&self, ctx: &Context<'_>, id: ID) -> Result<ConnectionTest> {
         let caller = caller(ctx)?;
         caller.require(Operation::ManageConnections).gql()?;
@@ -64,6 +67,7 @@ impl MutationRoot {
 
     /// Tests connection settings before saving them; nothing is stored. Admins only; limited
     /// per account and minute.
+    #[graphql(complexity = 400)]
     async fn test_connection_settings(
         &self,
         ctx: &Context<'_>,
@@ -80,6 +84,7 @@ impl MutationRoot {
     }
 
     /// Changes an Odoo connection; omitted fields stay, `null` clears an optional one.
+    #[graphql(complexity = 100)]
     async fn update_connection(
         &self,
         ctx: &Context<'_>,
@@ -101,6 +106,7 @@ impl MutationRoot {
     }
 
     /// Deletes an Odoo connection; what it synced stays. Admins only.
+    #[graphql(complexity = 100)]
     async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let caller = caller(ctx)?;
         caller

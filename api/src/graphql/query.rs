@@ -4,9 +4,10 @@ use application::access::{Caller, Operation};
 use async_graphql::{Context, Object, Result, ID};
 use domain::ids::ConnectionId;
 
-use super::errors::GqlResult;
+use super::errors::{token_expired, GqlResult};
 use super::types::{Account, Connection, Me};
 use super::UseCases;
+use crate::auth::TokenExpiry;
 use application::AppError;
 
 /// The query root.
@@ -23,6 +24,7 @@ impl QueryRoot {
     }
 
     /// The caller's account and its settings.
+    #[graphql(complexity = 50)]
     async fn account(&self, ctx: &Context<'_>) -> Result<Account> {
         let caller = caller(ctx)?;
         let settings = use_cases(ctx)?.accounts.settings(caller).await.gql()?;
@@ -33,12 +35,14 @@ impl QueryRoot {
     }
 
     /// The account's Odoo connections, oldest first. Admins only.
+    #[graphql(complexity = 200)]
     async fn connections(&self, ctx: &Context<'_>) -> Result<Vec<Connection>> {
         let views = use_cases(ctx)?.connections.list(caller(ctx)?).await.gql()?;
         Ok(views.into_iter().map(Connection::from).collect())
     }
 
     /// One Odoo connection of the account. Admins only.
+    #[graphql(complexity = 50)]
     async fn connection(&self, ctx: &Context<'_>, id: ID) -> Result<Connection> {
         let caller = caller(ctx)?;
         caller.require(Operation::ReadConnections).gql()?;
@@ -50,6 +54,12 @@ impl QueryRoot {
 
 /// The verified caller of this request.
 pub(super) fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {
+    if ctx
+        .data_opt::<TokenExpiry>()
+        .is_some_and(TokenExpiry::has_passed)
+    {
+        return Err(token_expired());
+    }
     ctx.data::<Caller>()
         .map_err(|_| AppError::internal(anyhow::anyhow!("request without a caller")))
         .gql()

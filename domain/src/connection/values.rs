@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
@@ -50,7 +50,7 @@ impl OdooUrl {
     /// credentials, query or fragment, whose host is not a private address unless allowed.
     pub fn parse(raw: &str, policy: UrlPolicy) -> Result<Self, FieldError> {
         let raw = required_text("url", raw, Self::MAX_LEN)?;
-        let url = Url::parse(&raw).map_err(|_| {
+        let mut url = Url::parse(&raw).map_err(|_| {
             FieldError::new(
                 "url",
                 "must be an absolute URL such as https://mycompany.odoo.com",
@@ -58,8 +58,19 @@ impl OdooUrl {
         })?;
         check_scheme(&url, policy)?;
         check_parts(&url)?;
+        normalise_host(&mut url)?;
         check_host(&url, policy)?;
-        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+
+        let path = normalise_path(url.path());
+        url.set_path(&path);
+        let text = url.as_str().trim_end_matches('/').to_owned();
+        if text.len() > Self::MAX_LEN {
+            return Err(FieldError::new(
+                "url",
+                "must be at most 2048 bytes once encoded",
+            ));
+        }
+        Ok(Self(text))
     }
 
     /// The URL as text, without a trailing slash.
@@ -94,6 +105,62 @@ fn check_parts(url: &Url) -> Result<(), FieldError> {
         ));
     }
     Ok(())
+}
+
+/// One host, one spelling: a trailing dot dropped, labels of letters, digits and inner
+/// hyphens only, no port 0.
+fn normalise_host(url: &mut Url) -> Result<(), FieldError> {
+    if url.port() == Some(0) {
+        return Err(FieldError::new("url", "must not use port 0"));
+    }
+    let Some(Host::Domain(name)) = url.host() else {
+        return Ok(());
+    };
+    let name = name.trim_end_matches('.').to_owned();
+    let valid_label = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if name.len() > 253 || !name.split('.').all(valid_label) {
+        return Err(FieldError::new(
+            "url",
+            "must name a valid host such as mycompany.odoo.com",
+        ));
+    }
+    url.set_host(Some(&name))
+        .map_err(|_| FieldError::new("url", "must name a valid host such as mycompany.odoo.com"))
+}
+
+/// The path with percent-escapes of unreserved characters decoded (`%7E` is `~`) and the
+/// remaining escapes in upper case, so that one path has one spelling.
+fn normalise_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| path.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) => {
+                out.push(char::from(byte));
+                i += 3;
+            }
+            Some(byte) => {
+                out.push_str(&format!("%{byte:02X}"));
+                i += 3;
+            }
+            None => {
+                out.push(char::from(bytes[i]));
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn check_host(url: &Url, policy: UrlPolicy) -> Result<(), FieldError> {
@@ -145,15 +212,22 @@ fn is_private_v4(ip: Ipv4Addr) -> bool {
         || a >= 240
 }
 
+/// IPv6 ranges that are not public, and those that embed an IPv4 address (IPv4-compatible,
+/// IPv4-translated, 6to4, NAT64, Teredo), which count as private: they can reach IPv4 hosts.
 fn is_private_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let [first, second, ..] = ip.segments();
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
-        || first == 0x2001 && ip.segments()[1] == 0x0db8
-        || first == 0x0064 && ip.segments()[1] == 0xff9b
+        || (first & 0xffc0) == 0xfec0
+        || (first == 0x2001 && (second == 0x0db8 || second == 0x0000))
+        || first == 0x2002
+        || first == 0x0064
+        || ip.segments()[..5].iter().all(|s| *s == 0)
+        || ip.segments()[..4] == [0xffff, 0, 0, 0]
+        || (ip.segments()[..4] == [0, 0, 0, 0] && ip.segments()[4] == 0xffff)
 }
 
 /// The Odoo database name.
@@ -223,6 +297,19 @@ pub struct OrderDateRange {
 impl OrderDateRange {
     /// Refuses a range whose start lies after its end.
     pub fn new(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, FieldError> {
+        let plausible = |day: &NaiveDate| (1900..=2200).contains(&day.year());
+        if from.as_ref().is_some_and(|day| !plausible(day)) {
+            return Err(FieldError::new(
+                "orderDateFrom",
+                "must lie between the years 1900 and 2200",
+            ));
+        }
+        if to.as_ref().is_some_and(|day| !plausible(day)) {
+            return Err(FieldError::new(
+                "orderDateTo",
+                "must lie between the years 1900 and 2200",
+            ));
+        }
         match (from, to) {
             (Some(from), Some(to)) if from > to => Err(FieldError::new(
                 "orderDateTo",
@@ -325,6 +412,48 @@ mod tests {
             assert!(OdooUrl::parse(raw, OPEN).is_ok(), "{raw}");
         }
         assert!(OdooUrl::parse("https://8.8.8.8", STRICT).is_ok());
+        for raw in [
+            "https://[::127.0.0.1]",
+            "https://[::ffff:0:127.0.0.1]",
+            "https://[2002:7f00:1::]",
+            "https://[fec0::1]",
+            "https://[2001::1]",
+        ] {
+            assert!(OdooUrl::parse(raw, STRICT).is_err(), "{raw}");
+        }
+        assert!(OdooUrl::parse("https://[2a00:1450:4001:82a::200e]", STRICT).is_ok());
+    }
+
+    #[test]
+    fn one_source_has_one_spelling() {
+        let spell = |raw| OdooUrl::parse(raw, STRICT).unwrap().as_str().to_owned();
+        assert_eq!(spell("https://acme.odoo.com."), "https://acme.odoo.com");
+        assert_eq!(
+            spell("https://acme.odoo.com/%7eodoo/%2fx"),
+            "https://acme.odoo.com/~odoo/%2Fx"
+        );
+        assert_eq!(
+            spell("https://acme.odoo.com/~odoo"),
+            "https://acme.odoo.com/~odoo"
+        );
+    }
+
+    #[test]
+    fn hosts_that_no_server_can_have_are_refused() {
+        for raw in [
+            "https://*.odoo.com",
+            "https://acme_x.odoo.com",
+            "https://-acme.odoo.com",
+            "https://acme.odoo.com:0",
+        ] {
+            assert!(OdooUrl::parse(raw, OPEN).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_url_too_long_once_encoded_is_refused() {
+        let raw = format!("https://acme.odoo.com/{}", "\u{6F22}".repeat(2000));
+        assert_eq!(OdooUrl::parse(&raw, STRICT).unwrap_err().field, "url");
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl OdooProber {
         .await
         .map_err(|error| (connect_stage(&error), error))?;
         findings.protocol = Some(resolved(server.protocol()));
-        findings.server_version = Some(server.version().text.clone());
+        findings.server_version = Some(bounded(&server.version().text, MAX_VERSION_CHARS));
 
         find_database(&server, settings.database.as_str()).await?;
         let session = server
@@ -238,10 +238,31 @@ fn resolved(protocol: WireProtocol) -> ResolvedProtocol {
     }
 }
 
+/// Longest server version kept: the server chooses it, and it is stored with the result.
+const MAX_VERSION_CHARS: usize = 64;
+/// Longest message kept from a server's error.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// What the user is told: for failures to reach the server, a plain sentence (the transport's
+/// own wording names library internals); otherwise what Odoo said, shortened.
 fn failure(error: &OdooError) -> TestFailure {
+    let message = match error.kind() {
+        ErrorKind::Network => "the server could not be reached".to_owned(),
+        ErrorKind::Timeout => "the server did not answer in time".to_owned(),
+        ErrorKind::UrlNotAllowed => {
+            "this deployment does not allow connections to that address".to_owned()
+        }
+        ErrorKind::InvalidUrl => "the URL cannot be used to reach a server".to_owned(),
+        _ => bounded(error.detail(), MAX_MESSAGE_CHARS),
+    };
     TestFailure {
         code: error.code().to_owned(),
-        message: error.detail().to_owned(),
+        message,
         hint: Some(error.hint().to_owned()),
     }
+}
+
+/// At most `max` characters, control characters removed.
+fn bounded(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
