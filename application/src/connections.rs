@@ -136,14 +136,7 @@ pub const TEST_CONNECTION: &str = "test_connection";
 /// The connection use cases.
 #[derive(Clone)]
 pub struct Connections {
-    store: Arc<dyn AggregateStore<Connection>>,
-    accounts: Arc<dyn AggregateStore<Account>>,
-    directory: Arc<dyn ConnectionDirectory>,
-    vault: Arc<dyn CredentialVault>,
-    clock: Arc<dyn Clock>,
-    prober: Arc<dyn ConnectionProber>,
-    filters: Arc<dyn FilterSyntax>,
-    limiter: Arc<dyn RateLimiter>,
+    ports: ConnectionPorts,
     policy: ConnectionPolicy,
 }
 
@@ -158,27 +151,7 @@ impl std::fmt::Debug for Connections {
 impl Connections {
     /// Wires the use cases to their ports.
     pub fn new(ports: ConnectionPorts, policy: ConnectionPolicy) -> Self {
-        let ConnectionPorts {
-            store,
-            accounts,
-            directory,
-            vault,
-            clock,
-            prober,
-            filters,
-            limiter,
-        } = ports;
-        Self {
-            store,
-            accounts,
-            directory,
-            vault,
-            clock,
-            prober,
-            filters,
-            limiter,
-            policy,
-        }
+        Self { ports, policy }
     }
 
     /// Tests a saved connection against its server and records the result.
@@ -227,6 +200,7 @@ impl Connections {
         api_key: SecretString,
     ) -> Result<ConnectionTestResult, AppError> {
         let account = self
+            .ports
             .accounts
             .load(caller.account_id.as_str())
             .await
@@ -236,11 +210,12 @@ impl Connections {
             api_key,
             time_zone: account.time_zone().clone(),
         };
-        Ok(self.prober.probe(target).await)
+        Ok(self.ports.prober.probe(target).await)
     }
 
     async fn limit_tests(&self, caller: &Caller) -> Result<(), AppError> {
         match self
+            .ports
             .limiter
             .attempt(&caller.account_id, TEST_CONNECTION)
             .await
@@ -283,7 +258,7 @@ impl Connections {
     }
 
     fn check_filter(&self, filter: Option<&DomainFilter>) -> Result<(), AppError> {
-        match filter.map(|f| self.filters.check(f.as_str())) {
+        match filter.map(|f| self.ports.filters.check(f.as_str())) {
             Some(Err(message)) => Err(FieldError::new("domainFilter", message).into()),
             _ => Ok(()),
         }
@@ -294,6 +269,7 @@ impl Connections {
         caller.require(Operation::ReadConnections)?;
 
         let ids = self
+            .ports
             .directory
             .list(&caller.account_id)
             .await
@@ -330,6 +306,7 @@ impl Connections {
             connection_id: id,
         };
         let sealed = self
+            .ports
             .vault
             .seal(&api_key, &binding)
             .map_err(AppError::internal)?;
@@ -339,7 +316,7 @@ impl Connections {
             settings: settings.clone(),
             api_key: sealed,
             schedule,
-            at: self.clock.now(),
+            at: self.ports.clock.now(),
         };
         self.execute(caller, id, command, Some(&settings)).await?;
 
@@ -372,7 +349,8 @@ impl Connections {
         };
         let sealed = match api_key {
             Some(key) => Some(
-                self.vault
+                self.ports
+                    .vault
                     .seal(&key, &binding)
                     .map_err(AppError::internal)?,
             ),
@@ -383,7 +361,7 @@ impl Connections {
             patch,
             api_key: sealed,
             schedule,
-            at: self.clock.now(),
+            at: self.ports.clock.now(),
         };
         self.execute(caller, id, command, Some(&settings)).await?;
 
@@ -397,7 +375,7 @@ impl Connections {
         caller.require(Operation::ManageConnections)?;
         let command = ConnectionCommand::Delete {
             account_id: caller.account_id.clone(),
-            at: self.clock.now(),
+            at: self.ports.clock.now(),
         };
         self.execute(caller, id, command, None).await?;
         tracing::info!("connection deleted");
@@ -418,7 +396,8 @@ impl Connections {
             account_id: caller.account_id.clone(),
             connection_id: id,
         };
-        self.vault
+        self.ports
+            .vault
             .open(sealed, &binding)
             .map_err(AppError::internal)
     }
@@ -433,7 +412,8 @@ impl Connections {
     }
 
     async fn load(&self, id: ConnectionId) -> Result<Connection, AppError> {
-        self.store
+        self.ports
+            .store
             .load(&id.to_string())
             .await
             .map_err(AppError::internal)
@@ -446,6 +426,7 @@ impl Connections {
         except: Option<ConnectionId>,
     ) -> Result<(), AppError> {
         let holder = self
+            .ports
             .directory
             .holder_of(&caller.account_id, &settings.source())
             .await
@@ -467,9 +448,10 @@ impl Connections {
             account_id: caller.account_id.clone(),
             actor: caller.actor.clone(),
             correlation_id: caller.correlation_id,
-            recorded_at: self.clock.now(),
+            recorded_at: self.ports.clock.now(),
         };
         match self
+            .ports
             .store
             .execute(&id.to_string(), command, &metadata)
             .await

@@ -7,6 +7,24 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` with the graphql-transport-ws protocol.
+async fn open(app: &TestApp) -> Socket {
+    let mut request = format!("ws://{}/graphql/ws", app.address)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket opens")
+        .0
+}
+
 /// Opens `/graphql/ws`, sends `connection_init` with `payload` and returns the first answer
 /// (or `None` when the server closes the socket instead).
 async fn first_answer(app: &TestApp, payload: Value) -> Option<Value> {
