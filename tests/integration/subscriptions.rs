@@ -28,16 +28,7 @@ async fn open(app: &TestApp) -> Socket {
 /// Opens `/graphql/ws`, sends `connection_init` with `payload` and returns the first answer
 /// (or `None` when the server closes the socket instead).
 async fn first_answer(app: &TestApp, payload: Value) -> Option<Value> {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket opens");
+    let mut socket = open(app).await;
     let init = json!({ "type": "connection_init", "payload": payload });
     socket.send(Message::text(init.to_string())).await.unwrap();
 
@@ -64,16 +55,7 @@ async fn a_valid_token_in_connection_init_is_acknowledged() {
 
 /// Opens `/graphql/ws` and waits for the server to end the socket, up to `limit`.
 async fn closed_within(app: &TestApp, init: Option<Value>, limit: std::time::Duration) -> bool {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket opens");
+    let mut socket = open(app).await;
     if let Some(payload) = init {
         let init = json!({ "type": "connection_init", "payload": payload });
         socket.send(Message::text(init.to_string())).await.unwrap();
