@@ -124,15 +124,16 @@ async fn a_wrong_key_fails_at_authentication_on_legacy_and_json2() {
 #[tokio::test]
 async fn a_wrong_username_fails_at_authentication_including_the_login_check_on_19() {
     let app = TestApp::spawn().await;
-    for version in [18, 19] {
+    for (version, protocol) in [(18, "JSONRPC"), (18, "XMLRPC"), (14, "XMLRPC"), (19, "AUTO")] {
         let sandbox = sandbox(version).await;
         let mut input = settings(&sandbox, UserKind::SalesAll);
         input["username"] = json!("somebody-else@example.com");
+        input["protocol"] = json!(protocol);
         let result = test_settings(&app, input).await;
         assert_eq!(
             stage_and_code(&result),
             ("AUTHENTICATE", "ODOO_AUTHENTICATION_FAILED"),
-            "{version}: {result}"
+            "{version} {protocol}: {result}"
         );
     }
 }
