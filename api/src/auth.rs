@@ -86,7 +86,15 @@ impl std::fmt::Debug for TokenVerifier {
 impl TokenVerifier {
     /// A verifier from the deployment's settings; a public key wins over a secret.
     pub fn from_config(config: &JwtConfig) -> Result<Self, TokenConfigError> {
-        let (key, algorithm) = match (&config.public_key, &config.secret) {
+        let given_key = config
+            .public_key
+            .as_ref()
+            .filter(|pem| !pem.trim().is_empty());
+        let secret = config
+            .secret
+            .as_ref()
+            .filter(|s| !s.expose_secret().is_empty());
+        let (key, algorithm) = match (given_key, secret) {
             (Some(pem), _) => public_key(pem)?,
             (None, Some(secret)) => (
                 DecodingKey::from_secret(checked_secret(secret)?)
@@ -230,7 +238,15 @@ pub fn issue_token(
     subject: &str,
     valid_for: Duration,
 ) -> Result<String, TokenConfigError> {
-    let secret = match (&config.secret, &config.public_key) {
+    let given_secret = config
+        .secret
+        .as_ref()
+        .filter(|s| !s.expose_secret().is_empty());
+    let given_key = config
+        .public_key
+        .as_ref()
+        .filter(|pem| !pem.trim().is_empty());
+    let secret = match (given_secret, given_key) {
         (Some(secret), _) => checked_secret(secret)?,
         (None, Some(_)) => return Err(TokenConfigError::CannotSign),
         (None, None) => return Err(TokenConfigError::Missing),

@@ -62,7 +62,10 @@ enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    load_env_file();
+    if let Err(message) = load_env_file() {
+        eprintln!("prepsync: {message}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     crate::telemetry::init();
 
@@ -83,9 +86,22 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_env_file() {
-    let path = std::env::var("PREPSYNC_ENV_FILE").unwrap_or_else(|_| ".env".to_owned());
-    let _ = dotenvy::from_path(path);
+/// Reads `.env` when present, or the file `PREPSYNC_ENV_FILE` names, which must exist. Values
+/// already in the environment win. A line that cannot be read is an error, not a silent stop.
+fn load_env_file() -> Result<(), String> {
+    let (path, required) = match std::env::var("PREPSYNC_ENV_FILE") {
+        Ok(path) => (path, true),
+        Err(_) => (".env".to_owned(), false),
+    };
+    match dotenvy::from_path(&path) {
+        Ok(()) => Ok(()),
+        Err(dotenvy::Error::Io(error))
+            if !required && error.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(format!("cannot read settings file {path}: {error}")),
+    }
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -127,6 +143,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    key_ring(&config.keys)?;
+    crate::auth::TokenVerifier::from_config(&config.jwt)?;
+
     let pool = database::connect(&config.database.url, config.database.max_connections)
         .await
         .context("cannot reach the database")?;

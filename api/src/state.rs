@@ -18,7 +18,7 @@ use infrastructure::odoo::{OdooFilterSyntax, OdooProber};
 use infrastructure::rate_limit::PgRateLimiter;
 use infrastructure::vault::{KeyRing, KeyRingError};
 use odoo_client::{ClientOptions, NetworkPolicy, RetryPolicy, Timeouts};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 
 use crate::config::{KeyConfig, OdooConfig, PolicyConfig};
@@ -45,7 +45,11 @@ pub enum KeySetupError {
 
 /// The master keys from configuration.
 pub fn key_ring(config: &KeyConfig) -> Result<KeyRing, KeySetupError> {
-    let current = match (&config.master_key, &config.master_key_file) {
+    let given = config
+        .master_key
+        .as_ref()
+        .filter(|key| !key.expose_secret().trim().is_empty());
+    let current = match (given, &config.master_key_file) {
         (Some(key), _) => key.clone(),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map(|text| SecretString::from(text.trim().to_owned()))

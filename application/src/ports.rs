@@ -64,7 +64,7 @@ pub struct SecretBinding {
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     /// It was sealed with a master key this deployment does not have.
-    #[error("unknown master key id {0}")]
+    #[error("a stored key was sealed with master key id {0}, which is not configured; list that key in PREPSYNC_OLD_MASTER_KEYS")]
     UnknownKey(String),
     /// It does not open with its key and binding: tampered, copied or corrupt.
     #[error("sealed secret does not open")]

@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
     /// A key is not base64 of exactly 32 bytes.
-    #[error("master key {id:?} must be 32 bytes, base64-encoded")]
+    #[error("the master key with id {id:?} must be 32 random bytes, base64-encoded (PREPSYNC_MASTER_KEY, PREPSYNC_MASTER_KEY_FILE or PREPSYNC_OLD_MASTER_KEYS)")]
     BadKey {
         /// The key's id.
         id: String,

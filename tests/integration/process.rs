@@ -168,6 +168,31 @@ async fn the_service_refuses_a_different_master_key_under_a_known_id() {
 }
 
 #[tokio::test]
+async fn a_settings_file_that_is_named_but_missing_stops_the_command() {
+    let env = vec![("PREPSYNC_ENV_FILE", "/nonexistent/prepsync.env".to_owned())];
+    let mut process = ServiceProcess::start(crate::PREPSYNC, &["schema"], &env);
+    assert_eq!(process.wait_exit(Duration::from_secs(60)), Some(1));
+    assert!(
+        process.output().contains("cannot read settings file"),
+        "{}",
+        process.output()
+    );
+}
+
+#[tokio::test]
+async fn an_empty_master_key_is_reported_as_missing() {
+    let db = TestDatabase::create_empty().await;
+    let env = env(&db, "", free_port());
+    let mut service = ServiceProcess::start(crate::PREPSYNC, &["serve"], &env);
+    assert_eq!(service.wait_exit(Duration::from_secs(60)), Some(1));
+    assert!(
+        service.output().contains("set PREPSYNC_MASTER_KEY"),
+        "{}",
+        service.output()
+    );
+}
+
+#[tokio::test]
 async fn a_token_cannot_be_issued_with_only_a_public_key() {
     let env = vec![(
         "PREPSYNC_JWT_PUBLIC_KEY",

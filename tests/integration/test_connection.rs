@@ -124,7 +124,12 @@ async fn a_wrong_key_fails_at_authentication_on_legacy_and_json2() {
 #[tokio::test]
 async fn a_wrong_username_fails_at_authentication_including_the_login_check_on_19() {
     let app = TestApp::spawn().await;
-    for (version, protocol) in [(18, "JSONRPC"), (18, "XMLRPC"), (14, "XMLRPC"), (19, "AUTO")] {
+    for (version, protocol) in [
+        (18, "JSONRPC"),
+        (18, "XMLRPC"),
+        (14, "XMLRPC"),
+        (19, "AUTO"),
+    ] {
         let sandbox = sandbox(version).await;
         let mut input = settings(&sandbox, UserKind::SalesAll);
         input["username"] = json!("somebody-else@example.com");

@@ -11,17 +11,19 @@ use std::time::{Duration, Instant};
 pub struct ServiceProcess {
     child: Child,
     output: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl ServiceProcess {
-    /// Starts `binary` with these arguments and environment (nothing inherited but PATH).
+    /// Starts `binary` with these arguments and environment (nothing inherited but PATH), in
+    /// the temporary folder so that no `.env` file is read.
     pub fn start(binary: &str, args: &[&str], env: &[(&str, String)]) -> Self {
         let mut command = Command::new(binary);
         command
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("PREPSYNC_ENV_FILE", "/nonexistent")
+            .current_dir(std::env::temp_dir())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (key, value) in env {
@@ -29,9 +31,15 @@ impl ServiceProcess {
         }
         let mut child = command.spawn().expect("prepsync starts");
         let output = Arc::new(Mutex::new(String::new()));
-        collect(child.stdout.take(), output.clone());
-        collect(child.stderr.take(), output.clone());
-        Self { child, output }
+        let readers = [
+            collect(child.stdout.take(), output.clone()),
+            collect(child.stderr.take(), output.clone()),
+        ];
+        Self {
+            child,
+            output,
+            readers: readers.into_iter().flatten().collect(),
+        }
     }
     /// Everything the process printed so far.
     pub fn output(&self) -> String {
@@ -66,6 +74,9 @@ impl ServiceProcess {
         let start = Instant::now();
         while start.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {
+                self.readers.drain(..).for_each(|reader| {
+                    let _ = reader.join();
+                });
                 return Some(status.code().unwrap_or(-1));
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -74,9 +85,12 @@ impl ServiceProcess {
     }
 }
 
-fn collect(stream: Option<impl std::io::Read + Send + 'static>, output: Arc<Mutex<String>>) {
-    let Some(mut stream) = stream else { return };
-    std::thread::spawn(move || {
+fn collect(
+    stream: Option<impl std::io::Read + Send + 'static>,
+    output: Arc<Mutex<String>>,
+) -> Option<std::thread::JoinHandle<()>> {
+    let mut stream = stream?;
+    Some(std::thread::spawn(move || {
         let mut buffer = [0u8; 4096];
         while let Ok(read) = stream.read(&mut buffer) {
             if read == 0 {
@@ -86,7 +100,7 @@ fn collect(stream: Option<impl std::io::Read + Send + 'static>, output: Arc<Mute
                 text.push_str(&String::from_utf8_lossy(&buffer[..read]));
             }
         }
-    });
+    }))
 }
 
 impl Drop for ServiceProcess {
