@@ -6,6 +6,7 @@
 //! - [`connection`]: an Odoo connection, its validated settings, schedule and test results.
 //! - [`ids`]: identifiers shared by every aggregate.
 //! - [`metadata`]: who caused an event, for which account, and when.
+//! - [`sales_order`]: imported orders, their fingerprints, and what a sync records of each.
 //! - [`secret`]: the sealed (encrypted) form in which credentials travel through events.
 //! - [`validation`]: field-level errors for input that breaks a rule.
 
@@ -13,5 +14,6 @@ pub mod account;
 pub mod connection;
 pub mod ids;
 pub mod metadata;
+pub mod sales_order;
 pub mod secret;
 pub mod validation;
