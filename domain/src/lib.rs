@@ -7,6 +7,7 @@
 //! - [`ids`]: identifiers shared by every aggregate.
 //! - [`metadata`]: who caused an event, for which account, and when.
 //! - [`sales_order`]: imported orders, their fingerprints, and what a sync records of each.
+//! - [`sync_run`]: the lifecycle of one sync run and its counts.
 //! - [`secret`]: the sealed (encrypted) form in which credentials travel through events.
 //! - [`validation`]: field-level errors for input that breaks a rule.
 
@@ -16,4 +17,5 @@ pub mod ids;
 pub mod metadata;
 pub mod sales_order;
 pub mod secret;
+pub mod sync_run;
 pub mod validation;
