@@ -1,0 +1,189 @@
+//! The sandbox at the size of the sync benchmark: paging every generated order by
+//! `write_date` over JSON-RPC, then reading their lines, returns each order and line once.
+//!
+//! `a_full_download_of_many_orders_returns_each_once` pages 20,000 orders. The timed run over
+//! 100,000 orders is ignored by default; run it with
+//! `cargo test -p odoo-sandbox --release --test scale -- --ignored --nocapture`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use odoo_sandbox::{Dataset, Sandbox, SandboxConfig, UserKind};
+use serde_json::{json, Value};
+use support::jsonrpc;
+
+const ORDER_FIELDS: [&str; 8] = [
+    "name",
+    "date_order",
+    "partner_id",
+    "state",
+    "amount_total",
+    "currency_id",
+    "order_line",
+    "write_date",
+];
+
+const LINE_FIELDS: [&str; 9] = [
+    "order_id",
+    "product_id",
+    "name",
+    "product_uom_qty",
+    "product_uom",
+    "price_unit",
+    "discount",
+    "price_subtotal",
+    "display_type",
+];
+
+async fn execute(
+    sandbox: &Sandbox,
+    model: &str,
+    method: &str,
+    args: Value,
+    kwargs: Value,
+) -> Value {
+    let user = sandbox.user(UserKind::SalesAll);
+    let call = json!([
+        sandbox.database(),
+        user.uid,
+        user.api_key,
+        model,
+        method,
+        args,
+        kwargs
+    ]);
+    let answer = jsonrpc(sandbox.addr(), "object", "execute_kw", call).await;
+    answer
+        .get("result")
+        .cloned()
+        .unwrap_or_else(|| panic!("{model}.{method} failed: {answer}"))
+}
+
+/// What one download saw and how long its parts took.
+#[derive(Debug, Default)]
+struct Download {
+    order_ids: Vec<i64>,
+    line_ids: Vec<i64>,
+    orders_time: Duration,
+    lines_time: Duration,
+    calls: usize,
+}
+
+/// Pages `sale.order` with `write_date >= cursor` ordered by `write_date, id`, moving the
+/// cursor to the last printed `write_date` of each page (an offset only while a full page
+/// stays in one printed second), and reads each page's lines.
+async fn download(sandbox: &Sandbox, batch: usize) -> Download {
+    let mut seen = Download::default();
+    let mut known = BTreeSet::new();
+    let mut cursor = "1970-01-01 00:00:00".to_owned();
+    let mut offset = 0;
+    loop {
+        let started = Instant::now();
+        let page = execute(
+            sandbox,
+            "sale.order",
+            "search_read",
+            json!([[["write_date", ">=", cursor]]]),
+            json!({"fields": ORDER_FIELDS, "order": "write_date asc, id asc", "limit": batch, "offset": offset}),
+        )
+        .await;
+        seen.orders_time += started.elapsed();
+        seen.calls += 1;
+        let page = page.as_array().unwrap().clone();
+        let fresh: Vec<&Value> = page
+            .iter()
+            .filter(|o| known.insert(o["id"].as_i64().unwrap()))
+            .collect();
+        seen.order_ids
+            .extend(fresh.iter().map(|o| o["id"].as_i64().unwrap()));
+        let line_ids: Vec<i64> = fresh
+            .iter()
+            .flat_map(|o| o["order_line"].as_array().unwrap().clone())
+            .map(|id| id.as_i64().unwrap())
+            .collect();
+        if !line_ids.is_empty() {
+            let started = Instant::now();
+            let lines = execute(
+                sandbox,
+                "sale.order.line",
+                "read",
+                json!([line_ids]),
+                json!({"fields": LINE_FIELDS}),
+            )
+            .await;
+            seen.lines_time += started.elapsed();
+            seen.calls += 1;
+            let lines = lines.as_array().unwrap();
+            seen.line_ids
+                .extend(lines.iter().map(|l| l["id"].as_i64().unwrap()));
+        }
+        if page.len() < batch {
+            return seen;
+        }
+        let last = page.last().unwrap()["write_date"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        offset = if last == cursor { offset + batch } else { 0 };
+        cursor = last;
+    }
+}
+
+async fn generated(orders: usize) -> Sandbox {
+    let config = SandboxConfig::new(18).with_dataset(Dataset::Generated { orders, seed: 1 });
+    Sandbox::start(config).await.unwrap()
+}
+
+fn assert_each_once(seen: &Download, orders: usize) {
+    let expected: Vec<i64> = (1..=orders as i64).collect();
+    let mut ids = seen.order_ids.clone();
+    ids.sort_unstable();
+    assert_eq!(ids, expected);
+    let distinct: BTreeSet<i64> = seen.line_ids.iter().copied().collect();
+    assert_eq!(distinct.len(), seen.line_ids.len());
+}
+
+#[tokio::test]
+async fn a_full_download_of_many_orders_returns_each_once() {
+    let sandbox = generated(20_000).await;
+
+    let seen = download(&sandbox, 1000).await;
+
+    assert_each_once(&seen, 20_000);
+    let lines = execute(
+        &sandbox,
+        "sale.order.line",
+        "search_count",
+        json!([[]]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(seen.line_ids.len() as i64, lines.as_i64().unwrap());
+}
+
+#[tokio::test]
+#[ignore = "times a download of 100,000 orders; run in release with --ignored --nocapture"]
+async fn a_download_of_one_hundred_thousand_orders_is_timed() {
+    let started = Instant::now();
+    let sandbox = generated(100_000).await;
+    let start_up = started.elapsed();
+
+    let started = Instant::now();
+    let seen = download(&sandbox, 500).await;
+    let total = started.elapsed();
+
+    assert_each_once(&seen, 100_000);
+    println!(
+        "start-up {:.2} s; download {:.2} s in {} calls: orders {:.2} s, lines {:.2} s ({} lines)",
+        start_up.as_secs_f64(),
+        total.as_secs_f64(),
+        seen.calls,
+        seen.orders_time.as_secs_f64(),
+        seen.lines_time.as_secs_f64(),
+        seen.line_ids.len()
+    );
+}
