@@ -12,4 +12,5 @@ mod process;
 mod schema;
 mod secrets;
 mod subscriptions;
+mod sync_store;
 mod test_connection;

@@ -352,6 +352,13 @@ impl SourceKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A short, fixed-length digest of the key (32 hexadecimal characters), for ids and
+    /// indexes that must not grow with the URL.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.0.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 #[cfg(test)]

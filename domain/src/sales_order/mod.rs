@@ -5,13 +5,16 @@
 //! source's order id — not by the connection — so a connection deleted and created again to
 //! the same source continues the same records.
 //!
-//! TODO(#4): the SyncRun aggregate, the batched import that applies these decisions, and the
-//! events that record them.
+//! Each order has its own event stream, so loading or extending one never replays another's.
+//!
+//! TODO(#4): the batched import that applies these decisions.
 
 mod decision;
+mod events;
 mod model;
 
 pub use decision::{decide, HeldOrder, Observation, OrderChange};
+pub use events::{OrderEvent, RecordedBy};
 pub use model::{
     round_quantity, Fingerprint, ImportedLine, ImportedOrder, LineKind, OrderStatus, ProductRef,
     SourceRef,

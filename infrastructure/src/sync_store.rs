@@ -1,0 +1,594 @@
+//! The sync engine's own write path into the event store. A batch's order events, the run's
+//! batch event and the cursor that follows them commit in one transaction, with the same
+//! invariants as every other write: per-stream sequences (the primary key refuses a
+//! concurrent writer), complete metadata, and the global order of the `events` table.
+//!
+//! What is held of each order and each run is kept in tables updated in that transaction, so
+//! a batch decides without replaying streams: the cost of a run grows with its own events.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use cqrs_es::DomainEvent;
+use domain::connection::SourceKey;
+use domain::ids::{AccountId, Actor, ConnectionId};
+use domain::sales_order::{
+    decide, Fingerprint, HeldOrder, Observation, OrderChange, OrderEvent, OrderStatus, RecordedBy,
+};
+use domain::sync_run::{
+    RunError, RunFailure, RunStatus, SyncCounts, SyncCursor, SyncRun, SyncRunCommand, SyncRunEvent,
+    SyncRunId, SyncTrigger,
+};
+use serde_json::{json, Value};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use uuid::Uuid;
+
+/// The run a write belongs to, and who caused it.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The run.
+    pub run_id: SyncRunId,
+    /// Its account.
+    pub account_id: AccountId,
+    /// The connection it syncs.
+    pub connection_id: ConnectionId,
+    /// The source that connection reads.
+    pub source: SourceKey,
+    /// Who asked for it: a user, or the scheduler.
+    pub actor: Actor,
+    /// Ties together every event of the run.
+    pub correlation_id: Uuid,
+}
+
+/// One order as the source shows it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedOrder {
+    /// Its id in the source.
+    pub source_order_id: i64,
+    /// What the source shows.
+    pub observation: Observation,
+}
+
+/// Why a sync write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncStoreError {
+    /// The connection has a run that has not finished; it is that run.
+    #[error("the connection already has a sync run in progress")]
+    RunInProgress(SyncRunId),
+    /// The run's lifecycle does not allow the step.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Another writer extended a stream first.
+    #[error("another change was recorded first")]
+    Conflict,
+    /// A stored value could not be read back.
+    #[error("stored sync state unreadable: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for SyncStoreError {
+    fn from(error: sqlx::Error) -> Self {
+        let unique_violation = error
+            .as_database_error()
+            .is_some_and(|e| e.code().as_deref() == Some("23505"));
+        if unique_violation {
+            Self::Conflict
+        } else {
+            Self::Database(error)
+        }
+    }
+}
+
+/// One event to append.
+struct NewEvent {
+    aggregate_type: &'static str,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    payload: Value,
+}
+
+/// The sync engine's store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgSyncStore {
+    pool: PgPool,
+}
+
+impl PgSyncStore {
+    /// A store on this pool.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Records a requested run, unless the connection has one in progress.
+    pub async fn request(
+        &self,
+        ctx: &RunContext,
+        trigger: SyncTrigger,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO sync_runs (run_id, account_id, connection_id, source_digest, status, sequence, requested_at)
+             VALUES ($1, $2, $3, $4, 'PENDING', 0, $5)
+             ON CONFLICT (connection_id) WHERE status IN ('PENDING', 'RUNNING') DO NOTHING",
+        )
+        .bind(ctx.run_id.to_string())
+        .bind(ctx.account_id.as_str())
+        .bind(ctx.connection_id.to_string())
+        .bind(ctx.source.digest())
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            let active = active_run(&mut tx, &ctx.connection_id).await?;
+            return Err(SyncStoreError::RunInProgress(active));
+        }
+
+        let command = SyncRunCommand::Request {
+            run_id: ctx.run_id,
+            account_id: ctx.account_id.clone(),
+            connection_id: ctx.connection_id,
+            source: ctx.source.clone(),
+            trigger,
+            at,
+        };
+        let events = SyncRun::default().decide(command)?;
+        self.append_run_events(&mut tx, ctx, (SyncRun::default(), 0), events)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a requested run as started.
+    pub async fn start(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreError> {
+        self.run_step(
+            ctx,
+            SyncRunCommand::Start {
+                account_id: ctx.account_id.clone(),
+                at,
+            },
+        )
+        .await
+    }
+
+    /// Ends a running run: completed, or resolution required when product lines are unmapped.
+    pub async fn finish(
+        &self,
+        ctx: &RunContext,
+        unmapped_lines: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let command = SyncRunCommand::Finish {
+            account_id: ctx.account_id.clone(),
+            unmapped_lines,
+            at,
+        };
+        self.run_step(ctx, command).await
+    }
+
+    /// Ends a pending or running run as failed.
+    pub async fn fail(
+        &self,
+        ctx: &RunContext,
+        failure: RunFailure,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let command = SyncRunCommand::Fail {
+            account_id: ctx.account_id.clone(),
+            failure,
+            at,
+        };
+        self.run_step(ctx, command).await
+    }
+
+    /// Records a batch: what changed in each order, the run's counts and the cursor after
+    /// the batch, all in one transaction. Returns what the batch did.
+    pub async fn commit_batch(
+        &self,
+        ctx: &RunContext,
+        orders: Vec<ObservedOrder>,
+        cursor: Option<SyncCursor>,
+    ) -> Result<SyncCounts, SyncStoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locked = self.lock_run(&mut tx, ctx).await?;
+        let mut held = self.lock_held(&mut tx, ctx, &orders).await?;
+
+        let by = RecordedBy {
+            run_id: ctx.run_id,
+            connection_id: ctx.connection_id,
+        };
+        let mut counts = SyncCounts::default();
+        let mut events = Vec::new();
+        for observed in orders {
+            counts.fetched += u64::from(matches!(observed.observation, Observation::Read { .. }));
+            let before = held.get(&observed.source_order_id).cloned();
+            match decide(before.as_ref().map(|h| &h.state), observed.observation) {
+                Some(change) => {
+                    count(&mut counts, &change);
+                    let next = next_held(ctx, observed.source_order_id, before, &change)?;
+                    events.push(order_event(&next, OrderEvent::of(change, by))?);
+                    held.insert(observed.source_order_id, next);
+                }
+                None => counts.unchanged += 1,
+            }
+        }
+
+        let command = SyncRunCommand::RecordBatch {
+            account_id: ctx.account_id.clone(),
+            counts,
+            cursor,
+        };
+        let run_events = locked.0.decide(command)?;
+        self.write_held(&mut tx, ctx, &held, &events).await?;
+        append(&mut tx, ctx, events).await?;
+        self.append_run_events(&mut tx, ctx, locked, run_events)
+            .await?;
+        if let Some(cursor) = cursor {
+            save_cursor(&mut tx, ctx, cursor).await?;
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    /// Where reading the context's source continues, if it was ever read.
+    pub async fn cursor(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<SyncCursor>, SyncStoreError> {
+        let row: Option<(NaiveDateTime, i64)> = sqlx::query_as(
+            "SELECT second, last_id FROM sync_cursors WHERE account_id = $1 AND source_digest = $2",
+        )
+        .bind(account.as_str())
+        .bind(source.digest())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(second, last_id)| SyncCursor { second, last_id }))
+    }
+
+    async fn run_step(
+        &self,
+        ctx: &RunContext,
+        command: SyncRunCommand,
+    ) -> Result<(), SyncStoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locked = self.lock_run(&mut tx, ctx).await?;
+        let events = locked.0.decide(command)?;
+        self.append_run_events(&mut tx, ctx, locked, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The run's state as its row holds it, locked for this transaction, and its stream's
+    /// last sequence.
+    async fn lock_run(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+    ) -> Result<(SyncRun, i64), SyncStoreError> {
+        let row = sqlx::query(
+            "SELECT status, sequence FROM sync_runs WHERE run_id = $1 AND account_id = $2 FOR UPDATE",
+        )
+        .bind(ctx.run_id.to_string())
+        .bind(ctx.account_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(RunError::NotFound)?;
+        let status = parse_status(&row.try_get::<String, _>("status")?)?;
+        let run = SyncRun {
+            id: Some(ctx.run_id),
+            account_id: Some(ctx.account_id.clone()),
+            connection_id: Some(ctx.connection_id),
+            source: Some(ctx.source.clone()),
+            status,
+            ..SyncRun::default()
+        };
+        Ok((run, row.try_get("sequence")?))
+    }
+
+    /// Appends a run's events after `sequence` and keeps its row in step with the state they
+    /// leave `run` in.
+    async fn append_run_events(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+        (mut run, sequence): (SyncRun, i64),
+        events: Vec<SyncRunEvent>,
+    ) -> Result<(), SyncStoreError> {
+        let mut rows = Vec::with_capacity(events.len());
+        let mut next = sequence;
+        for event in events {
+            next += 1;
+            cqrs_es::Aggregate::apply(&mut run, event.clone());
+            rows.push(NewEvent {
+                aggregate_type: "sync_run",
+                aggregate_id: ctx.run_id.to_string(),
+                sequence: next,
+                event_type: event.event_type(),
+                payload: to_json(&event)?,
+            });
+        }
+        append(tx, ctx, rows).await?;
+        sqlx::query(
+            "UPDATE sync_runs SET sequence = $2, status = $3,
+                    finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
+              WHERE run_id = $1",
+        )
+        .bind(ctx.run_id.to_string())
+        .bind(next)
+        .bind(status_text(run.status))
+        .bind(run.status.is_finished())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn lock_held(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+        orders: &[ObservedOrder],
+    ) -> Result<HashMap<i64, Held>, SyncStoreError> {
+        let ids: Vec<i64> = orders.iter().map(|o| o.source_order_id).collect();
+        let rows = sqlx::query(
+            "SELECT source_order_id, aggregate_id, sequence, fingerprint, status, in_scope, removed
+               FROM held_orders
+              WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)
+              ORDER BY source_order_id
+                FOR UPDATE",
+        )
+        .bind(ctx.account_id.as_str())
+        .bind(ctx.source.digest())
+        .bind(&ids)
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter().map(held_from_row).collect()
+    }
+
+    async fn write_held(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+        held: &HashMap<i64, Held>,
+        events: &[NewEvent],
+    ) -> Result<(), SyncStoreError> {
+        let touched: std::collections::HashSet<&str> =
+            events.iter().map(|e| e.aggregate_id.as_str()).collect();
+        let rows: Vec<(&i64, &Held)> = held
+            .iter()
+            .filter(|(_, h)| touched.contains(h.aggregate_id.as_str()))
+            .collect();
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| **id).collect();
+        let aggregates: Vec<&str> = rows.iter().map(|(_, h)| h.aggregate_id.as_str()).collect();
+        let sequences: Vec<i64> = rows.iter().map(|(_, h)| h.sequence).collect();
+        let fingerprints: Vec<&str> = rows
+            .iter()
+            .map(|(_, h)| h.state.fingerprint.as_str())
+            .collect();
+        let statuses: Vec<&str> = rows
+            .iter()
+            .map(|(_, h)| order_status_text(h.state.status))
+            .collect();
+        let scopes: Vec<bool> = rows.iter().map(|(_, h)| h.state.in_scope).collect();
+        let removed: Vec<bool> = rows.iter().map(|(_, h)| h.state.removed).collect();
+        sqlx::query(
+            "INSERT INTO held_orders (account_id, source_digest, source_order_id, aggregate_id, sequence,
+                                      fingerprint, status, in_scope, removed, connection_id, last_run_id)
+             SELECT $1, $2, u.id, u.aggregate, u.sequence, u.fingerprint, u.status, u.in_scope, u.removed, $3, $4
+               FROM UNNEST($5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bool[], $11::bool[])
+                    AS u(id, aggregate, sequence, fingerprint, status, in_scope, removed)
+             ON CONFLICT (account_id, source_digest, source_order_id) DO UPDATE
+                SET sequence = EXCLUDED.sequence, fingerprint = EXCLUDED.fingerprint,
+                    status = EXCLUDED.status, in_scope = EXCLUDED.in_scope, removed = EXCLUDED.removed,
+                    connection_id = EXCLUDED.connection_id, last_run_id = EXCLUDED.last_run_id",
+        )
+        .bind(ctx.account_id.as_str())
+        .bind(ctx.source.digest())
+        .bind(ctx.connection_id.to_string())
+        .bind(ctx.run_id.to_string())
+        .bind(&ids)
+        .bind(&aggregates)
+        .bind(&sequences)
+        .bind(&fingerprints)
+        .bind(&statuses)
+        .bind(&scopes)
+        .bind(&removed)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The unfinished run of a connection, read in the transaction that found it.
+async fn active_run(
+    tx: &mut Transaction<'_, Postgres>,
+    connection: &ConnectionId,
+) -> Result<SyncRunId, SyncStoreError> {
+    let id: String = sqlx::query_scalar(
+        "SELECT run_id FROM sync_runs WHERE connection_id = $1 AND status IN ('PENDING', 'RUNNING')",
+    )
+    .bind(connection.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    SyncRunId::parse(&id).ok_or_else(|| SyncStoreError::Corrupt(format!("run id {id:?}")))
+}
+
+/// What is held of one order, with its stream's id and last sequence.
+#[derive(Debug, Clone)]
+struct Held {
+    aggregate_id: String,
+    sequence: i64,
+    state: HeldOrder,
+}
+
+fn next_held(
+    ctx: &RunContext,
+    source_order_id: i64,
+    before: Option<Held>,
+    change: &OrderChange,
+) -> Result<Held, SyncStoreError> {
+    let state = change
+        .held_after(before.as_ref().map(|h| &h.state))
+        .ok_or_else(|| SyncStoreError::Corrupt("a change without a held order".into()))?;
+    let (aggregate_id, sequence) = match before {
+        Some(held) => (held.aggregate_id, held.sequence + 1),
+        None => (order_aggregate_id(ctx, source_order_id), 1),
+    };
+    Ok(Held {
+        aggregate_id,
+        sequence,
+        state,
+    })
+}
+
+/// An order's stream id: its account, source and id in the source.
+pub fn order_aggregate_id(ctx: &RunContext, source_order_id: i64) -> String {
+    format!(
+        "{}:{}:{}",
+        ctx.account_id,
+        ctx.source.digest(),
+        source_order_id
+    )
+}
+
+fn order_event(held: &Held, event: OrderEvent) -> Result<NewEvent, SyncStoreError> {
+    Ok(NewEvent {
+        aggregate_type: "sales_order",
+        aggregate_id: held.aggregate_id.clone(),
+        sequence: held.sequence,
+        event_type: event.event_type(),
+        payload: to_json(&event)?,
+    })
+}
+
+fn count(counts: &mut SyncCounts, change: &OrderChange) {
+    match change {
+        OrderChange::Imported(..) => counts.imported += 1,
+        OrderChange::Updated(..) | OrderChange::ReturnedToScope(..) => counts.updated += 1,
+        OrderChange::Cancelled(..) => counts.cancelled += 1,
+        OrderChange::LeftScope(..) => counts.out_of_scope += 1,
+        OrderChange::RemovedFromSource => counts.removed += 1,
+    }
+}
+
+/// Appends events in one statement; the primary key refuses a sequence another writer took.
+async fn append(
+    tx: &mut Transaction<'_, Postgres>,
+    ctx: &RunContext,
+    events: Vec<NewEvent>,
+) -> Result<(), SyncStoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let metadata = json!({
+        "account_id": ctx.account_id.as_str(),
+        "actor": ctx.actor.as_str(),
+        "correlation_id": ctx.correlation_id.to_string(),
+        "recorded_at": Utc::now().to_rfc3339(),
+    });
+    let types: Vec<&str> = events.iter().map(|e| e.aggregate_type).collect();
+    let ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+    let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
+    let event_types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let payloads: Vec<&Value> = events.iter().map(|e| &e.payload).collect();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT u.aggregate_type, u.aggregate_id, u.sequence, u.event_type, '1', u.payload, $6
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::jsonb[])
+                AS u(aggregate_type, aggregate_id, sequence, event_type, payload)",
+    )
+    .bind(&types)
+    .bind(&ids)
+    .bind(&sequences)
+    .bind(&event_types)
+    .bind(&payloads)
+    .bind(&metadata)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn save_cursor(
+    tx: &mut Transaction<'_, Postgres>,
+    ctx: &RunContext,
+    cursor: SyncCursor,
+) -> Result<(), SyncStoreError> {
+    sqlx::query(
+        "INSERT INTO sync_cursors (account_id, source_digest, second, last_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id, source_digest) DO UPDATE SET second = EXCLUDED.second, last_id = EXCLUDED.last_id",
+    )
+    .bind(ctx.account_id.as_str())
+    .bind(ctx.source.digest())
+    .bind(cursor.second)
+    .bind(cursor.last_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn held_from_row(row: &sqlx::postgres::PgRow) -> Result<(i64, Held), SyncStoreError> {
+    let state = HeldOrder {
+        fingerprint: Fingerprint::from_stored(row.try_get("fingerprint")?),
+        status: parse_order_status(&row.try_get::<String, _>("status")?)?,
+        in_scope: row.try_get("in_scope")?,
+        removed: row.try_get("removed")?,
+    };
+    let held = Held {
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        state,
+    };
+    Ok((row.try_get("source_order_id")?, held))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, SyncStoreError> {
+    serde_json::to_value(value).map_err(|e| SyncStoreError::Corrupt(e.to_string()))
+}
+
+fn status_text(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Pending => "PENDING",
+        RunStatus::Running => "RUNNING",
+        RunStatus::Completed => "COMPLETED",
+        RunStatus::Failed => "FAILED",
+        RunStatus::ResolutionRequired => "RESOLUTION_REQUIRED",
+    }
+}
+
+fn parse_status(text: &str) -> Result<RunStatus, SyncStoreError> {
+    [
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::ResolutionRequired,
+    ]
+    .into_iter()
+    .find(|status| status_text(*status) == text)
+    .ok_or_else(|| SyncStoreError::Corrupt(format!("run status {text:?}")))
+}
+
+fn order_status_text(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Quotation => "QUOTATION",
+        OrderStatus::Confirmed => "CONFIRMED",
+        OrderStatus::Done => "DONE",
+        OrderStatus::Cancelled => "CANCELLED",
+    }
+}
+
+fn parse_order_status(text: &str) -> Result<OrderStatus, SyncStoreError> {
+    [
+        OrderStatus::Quotation,
+        OrderStatus::Confirmed,
+        OrderStatus::Done,
+        OrderStatus::Cancelled,
+    ]
+    .into_iter()
+    .find(|status| order_status_text(*status) == text)
+    .ok_or_else(|| SyncStoreError::Corrupt(format!("order status {text:?}")))
+}

@@ -1,0 +1,41 @@
+-- State the sync engine keeps beside the events it writes, updated in the same transaction:
+-- what is held of each order (so a batch decides without replaying order streams), each
+-- run's lifecycle and stream position, and where reading each source continues.
+
+CREATE TABLE held_orders (
+    account_id      text    NOT NULL,
+    source_digest   text    NOT NULL,
+    source_order_id bigint  NOT NULL,
+    aggregate_id    text    NOT NULL UNIQUE,
+    sequence        bigint  NOT NULL,
+    fingerprint     text    NOT NULL,
+    status          text    NOT NULL,
+    in_scope        boolean NOT NULL,
+    removed         boolean NOT NULL,
+    connection_id   text    NOT NULL,
+    last_run_id     text    NOT NULL,
+    PRIMARY KEY (account_id, source_digest, source_order_id)
+);
+
+CREATE TABLE sync_runs (
+    run_id        text        PRIMARY KEY,
+    account_id    text        NOT NULL,
+    connection_id text        NOT NULL,
+    source_digest text        NOT NULL,
+    status        text        NOT NULL,
+    sequence      bigint      NOT NULL,
+    requested_at  timestamptz NOT NULL,
+    finished_at   timestamptz
+);
+
+-- One unfinished run per connection, whatever races between replicas.
+CREATE UNIQUE INDEX sync_runs_one_active_per_connection
+    ON sync_runs (connection_id) WHERE status IN ('PENDING', 'RUNNING');
+
+CREATE TABLE sync_cursors (
+    account_id    text      NOT NULL,
+    source_digest text      NOT NULL,
+    second        timestamp NOT NULL,
+    last_id       bigint    NOT NULL,
+    PRIMARY KEY (account_id, source_digest)
+);
