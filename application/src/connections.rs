@@ -185,7 +185,11 @@ impl Connections {
         input: NewConnection,
     ) -> Result<ConnectionTestResult, AppError> {
         caller.require(Operation::ManageConnections)?;
-        let (settings, _, api_key) = self.validate_for_test(input)?;
+        let open = UrlPolicy {
+            allow_insecure_http: true,
+            allow_private_networks: true,
+        };
+        let (settings, _, api_key) = self.validate(input, open)?;
         self.limit_tests(caller).await?;
 
         let result = self.probe(caller, settings, api_key).await?;
@@ -228,30 +232,16 @@ impl Connections {
         }
     }
 
-    fn validate_new(
-        &self,
-        input: NewConnection,
-    ) -> Result<(ConnectionSettings, Schedule, SecretString), AppError> {
-        let (settings, schedule, key) = validate_new(input, &self.policy)?;
-        self.check_filter(settings.domain_filter.as_ref())?;
-        Ok((settings, schedule, key))
-    }
-
-    /// Tests check only the URL's form here; the Odoo client enforces the deployment's URL policy
-    /// and reports a refused address as `ODOO_URL_NOT_ALLOWED` at the `REACH` stage, which also
+    /// Validates every field with the given URL rules, the filter's syntax included.
+    /// Tests pass open URL rules: the Odoo client enforces the deployment's URL policy and
+    /// reports a refused address as `ODOO_URL_NOT_ALLOWED` at the `REACH` stage, which also
     /// covers names that resolve to private addresses.
-    fn validate_for_test(
+    fn validate(
         &self,
         input: NewConnection,
+        url: UrlPolicy,
     ) -> Result<(ConnectionSettings, Schedule, SecretString), AppError> {
-        let open = UrlPolicy {
-            allow_insecure_http: true,
-            allow_private_networks: true,
-        };
-        let policy = ConnectionPolicy {
-            url: open,
-            ..self.policy
-        };
+        let policy = ConnectionPolicy { url, ..self.policy };
         let (settings, schedule, key) = validate_new(input, &policy)?;
         self.check_filter(settings.domain_filter.as_ref())?;
         Ok((settings, schedule, key))
@@ -297,7 +287,7 @@ impl Connections {
         input: NewConnection,
     ) -> Result<ConnectionView, AppError> {
         caller.require(Operation::ManageConnections)?;
-        let (settings, schedule, api_key) = self.validate_new(input)?;
+        let (settings, schedule, api_key) = self.validate(input, self.policy.url)?;
         self.ensure_source_free(caller, &settings, None).await?;
 
         let id = ConnectionId::new();
