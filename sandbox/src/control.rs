@@ -308,7 +308,7 @@ impl Control {
 
     fn record(&self, model: &str, id: i64) -> Option<Value> {
         let databases = self.shared.read();
-        let record = databases.first()?.table(model)?.records.get(&id)?;
+        let record = databases.first()?.table(model)?.get(id)?;
         let mut values = record.values.clone();
         values.insert("id".into(), json!(id));
         values.insert(
@@ -321,23 +321,14 @@ impl Control {
     /// The stored `write_date` of an order, with microseconds.
     pub fn order_write_date(&self, id: i64) -> Option<NaiveDateTime> {
         let databases = self.shared.read();
-        Some(
-            databases
-                .first()?
-                .table("sale.order")?
-                .records
-                .get(&id)?
-                .write_date,
-        )
+        Some(databases.first()?.table("sale.order")?.get(id)?.write_date)
     }
 
     /// The ids of all orders, ascending.
     pub fn order_ids(&self) -> Vec<i64> {
         let databases = self.shared.read();
         let table = databases.first().and_then(|d| d.table("sale.order"));
-        table
-            .map(|t| t.records.keys().copied().collect())
-            .unwrap_or_default()
+        table.map(|t| t.ids().collect()).unwrap_or_default()
     }
 
     /// Injects a fault. Every rule counts the calls it matches; when several fire on one
@@ -438,16 +429,21 @@ impl Transaction {
     pub fn commit(self) -> Result<(), ControlError> {
         let mut databases = self.shared.write();
         let database = databases.first_mut().ok_or(ControlError::NoDatabase)?;
-        let mut copy = database.clone();
         let writer = Writer {
             version: self.shared.profile.version,
             stamp: self.stamp,
         };
-        for op in self.ops {
-            writer.apply(&mut copy, op)?;
+
+        database.begin_undo();
+        let applied = self
+            .ops
+            .into_iter()
+            .try_for_each(|op| writer.apply(database, op));
+        match applied {
+            Ok(()) => database.keep_changes(),
+            Err(_) => database.roll_back(),
         }
-        *database = copy;
-        Ok(())
+        applied
     }
 }
 
@@ -508,35 +504,13 @@ impl Writer {
         changes: OrderChanges,
     ) -> Result<(), ControlError> {
         let version = self.version;
-        let order = table(db, "sale.order")
-            .records
-            .get_mut(&id)
-            .ok_or(ControlError::NoSuchOrder(id))?;
-        if let Some(state) = changes.state {
-            order.values.insert("state".into(), json!(state));
-        }
-        if let Some(locked) = changes.locked {
-            set_locked(order, locked, version);
-        }
-        if let Some(reference) = changes.client_order_ref {
-            order.values.insert(
-                "client_order_ref".into(),
-                reference.map_or(json!(false), Value::from),
-            );
-        }
-        if let Some(date) = changes.commitment_date {
-            order.values.insert(
-                "commitment_date".into(),
-                date.map_or(json!(false), |d| json!(format_datetime(d))),
-            );
-        }
-        if let Some(date) = changes.date_order {
-            order
-                .values
-                .insert("date_order".into(), json!(format_datetime(date)));
-        }
-        order.write_date = self.stamp;
-        Ok(())
+        let stamp = self.stamp;
+        table(db, "sale.order")
+            .update(id, |order| {
+                apply_order_changes(order, changes, version);
+                order.write_date = stamp;
+            })
+            .ok_or(ControlError::NoSuchOrder(id))
     }
 
     fn add_line(
@@ -548,7 +522,7 @@ impl Writer {
     ) -> Result<(), ControlError> {
         let order = db
             .table("sale.order")
-            .and_then(|t| t.records.get(&order_id))
+            .and_then(|t| t.get(order_id))
             .ok_or(ControlError::NoSuchOrder(order_id))?;
         let order_name = order.values.get("name").cloned().unwrap_or(json!(false));
         let sequence = order
@@ -574,7 +548,7 @@ impl Writer {
         let product = match line.product_id {
             Some(pid) => Some(
                 db.table("product.product")
-                    .and_then(|t| t.records.get(&pid))
+                    .and_then(|t| t.get(pid))
                     .ok_or(ControlError::NoSuchProduct(pid))?,
             ),
             None => None,
@@ -614,28 +588,17 @@ impl Writer {
         id: i64,
         changes: LineChanges,
     ) -> Result<(), ControlError> {
-        let line = table(db, "sale.order.line")
-            .records
-            .get_mut(&id)
-            .ok_or(ControlError::NoSuchLine(id))?;
         let amounts = changes.quantity.is_some()
             || changes.price_unit.is_some()
             || changes.discount.is_some();
-        for (field, value) in [
-            ("product_uom_qty", changes.quantity),
-            ("price_unit", changes.price_unit),
-            ("discount", changes.discount),
-        ] {
-            if let Some(value) = value {
-                line.values.insert(field.into(), json!(value));
-            }
-        }
-        if let Some(name) = changes.name {
-            line.values.insert("name".into(), json!(name));
-        }
-        set_subtotal(&mut line.values);
-        line.write_date = self.stamp;
-        let order_id = line.many2one_id("order_id").unwrap_or_default();
+        let stamp = self.stamp;
+        let order_id = table(db, "sale.order.line")
+            .update(id, |line| {
+                apply_line_changes(line, changes);
+                line.write_date = stamp;
+                line.many2one_id("order_id").unwrap_or_default()
+            })
+            .ok_or(ControlError::NoSuchLine(id))?;
         if amounts {
             self.rewrite_order(db, order_id, |_| {})?;
         }
@@ -644,8 +607,7 @@ impl Writer {
 
     fn delete_line(&self, db: &mut Database, id: i64) -> Result<(), ControlError> {
         let line = table(db, "sale.order.line")
-            .records
-            .remove(&id)
+            .remove(id)
             .ok_or(ControlError::NoSuchLine(id))?;
         let order_id = line.many2one_id("order_id").unwrap_or_default();
         self.rewrite_order(db, order_id, |ids| ids.retain(|l| *l != id))
@@ -660,20 +622,20 @@ impl Writer {
     ) -> Result<(), ControlError> {
         let order = db
             .table("sale.order")
-            .and_then(|t| t.records.get(&order_id))
+            .and_then(|t| t.get(order_id))
             .ok_or(ControlError::NoSuchOrder(order_id))?;
         let mut ids = line_ids(order);
         change(&mut ids);
         let total = round_cents(lines_total(db, &ids));
-        let order = table(db, "sale.order")
-            .records
-            .get_mut(&order_id)
-            .ok_or(ControlError::NoSuchOrder(order_id))?;
-        order.values.insert("order_line".into(), json!(ids));
-        order.values.insert("amount_total".into(), json!(total));
-        order.values.insert("amount_untaxed".into(), json!(total));
-        order.write_date = self.stamp;
-        Ok(())
+        let stamp = self.stamp;
+        table(db, "sale.order")
+            .update(order_id, |order| {
+                order.values.insert("order_line".into(), json!(ids));
+                order.values.insert("amount_total".into(), json!(total));
+                order.values.insert("amount_untaxed".into(), json!(total));
+                order.write_date = stamp;
+            })
+            .ok_or(ControlError::NoSuchOrder(order_id))
     }
 }
 
@@ -724,6 +686,50 @@ fn new_order_values(
     values
 }
 
+/// Writes an order's changed fields (not its `write_date`).
+fn apply_order_changes(order: &mut Record, changes: OrderChanges, version: u8) {
+    if let Some(state) = changes.state {
+        order.values.insert("state".into(), json!(state));
+    }
+    if let Some(locked) = changes.locked {
+        set_locked(order, locked, version);
+    }
+    if let Some(reference) = changes.client_order_ref {
+        order.values.insert(
+            "client_order_ref".into(),
+            reference.map_or(json!(false), Value::from),
+        );
+    }
+    if let Some(date) = changes.commitment_date {
+        order.values.insert(
+            "commitment_date".into(),
+            date.map_or(json!(false), |d| json!(format_datetime(d))),
+        );
+    }
+    if let Some(date) = changes.date_order {
+        order
+            .values
+            .insert("date_order".into(), json!(format_datetime(date)));
+    }
+}
+
+/// Writes a line's changed fields and its subtotal (not its `write_date`).
+fn apply_line_changes(line: &mut Record, changes: LineChanges) {
+    for (field, value) in [
+        ("product_uom_qty", changes.quantity),
+        ("price_unit", changes.price_unit),
+        ("discount", changes.discount),
+    ] {
+        if let Some(value) = value {
+            line.values.insert(field.into(), json!(value));
+        }
+    }
+    if let Some(name) = changes.name {
+        line.values.insert("name".into(), json!(name));
+    }
+    set_subtotal(&mut line.values);
+}
+
 /// The ids of an order's lines, in order.
 fn line_ids(order: &Record) -> Vec<i64> {
     let ids = order.values.get("order_line").and_then(Value::as_array);
@@ -733,14 +739,7 @@ fn line_ids(order: &Record) -> Vec<i64> {
 
 fn lines_total(db: &Database, ids: &[i64]) -> f64 {
     let lines = db.table("sale.order.line");
-    let subtotal = |id: &i64| {
-        lines?
-            .records
-            .get(id)?
-            .values
-            .get("price_subtotal")?
-            .as_f64()
-    };
+    let subtotal = |id: &i64| lines?.get(*id)?.values.get("price_subtotal")?.as_f64();
     ids.iter().filter_map(subtotal).sum()
 }
 
@@ -754,12 +753,11 @@ fn table<'a>(db: &'a mut Database, model: &str) -> &'a mut crate::store::Table {
 
 fn delete_order(db: &mut Database, id: i64) -> Result<(), ControlError> {
     let order = table(db, "sale.order")
-        .records
-        .remove(&id)
+        .remove(id)
         .ok_or(ControlError::NoSuchOrder(id))?;
     let lines = table(db, "sale.order.line");
     for line in line_ids(&order) {
-        lines.records.remove(&line);
+        lines.remove(line);
     }
     Ok(())
 }
@@ -784,7 +782,7 @@ fn set_subtotal(values: &mut Map<String, Value>) {
 fn uom_value(db: &Database, uom: i64) -> Value {
     let name = db
         .table("uom.uom")
-        .and_then(|t| t.records.get(&uom))
+        .and_then(|t| t.get(uom))
         .and_then(|r| r.values.get("name").cloned());
     json!([uom, name.unwrap_or(json!(""))])
 }

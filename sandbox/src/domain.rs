@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::config::Profile;
 use crate::error::OdooError;
 use crate::schema::{Field, Model};
-use crate::store::{parse_datetime, Record};
+use crate::store::{parse_datetime, Record, Scan};
 
 const OPERATORS: [&str; 19] = [
     "=",
@@ -583,6 +583,96 @@ pub fn parse_order(
         });
     }
     Ok(terms)
+}
+
+/// The index walk that visits a table's rows already in the order `terms` sort them and skips
+/// rows a top-level `write_date` or `id` bound of the domain excludes; `None` when the order
+/// follows no index. The walk may visit rows the domain refuses (it is a superset, checked by
+/// [`Domain::matches`]), never leaves out one it accepts: `write_date` bounds are widened to
+/// whole seconds, which holds for both ways versions compare datetimes.
+pub fn index_scan(domain: &Domain, terms: &[OrderTerm]) -> Option<Scan> {
+    let mut leaves = Vec::new();
+    domain.conjunction(&mut leaves);
+    let directions: Vec<(&str, bool)> = terms
+        .iter()
+        .map(|t| (t.field.as_str(), t.descending))
+        .collect();
+    match directions.as_slice() {
+        [] | [("id", false)] => Some(id_scan(&leaves, false)),
+        [("id", true)] => Some(id_scan(&leaves, true)),
+        [("write_date", false)] | [("write_date", false), ("id", false)] => {
+            Some(write_date_scan(&leaves, false))
+        }
+        [("write_date", true), ("id", true)] => Some(write_date_scan(&leaves, true)),
+        _ => None,
+    }
+}
+
+impl Domain {
+    /// The leaves every matching record must satisfy (those under `And` only).
+    fn conjunction<'a>(&'a self, leaves: &mut Vec<&'a Leaf>) {
+        match self {
+            Domain::And(parts) => parts.iter().for_each(|p| p.conjunction(leaves)),
+            Domain::Leaf(leaf) => leaves.push(leaf),
+            _ => {}
+        }
+    }
+}
+
+fn id_scan(leaves: &[&Leaf], descending: bool) -> Scan {
+    let (mut from, mut until) = (i64::MIN, i64::MAX);
+    for leaf in leaves.iter().filter(|l| l.field == "id") {
+        let Some(value) = leaf.value.as_i64() else {
+            continue;
+        };
+        let (low, high) = match leaf.operator.as_str() {
+            "=" => (value, value.saturating_add(1)),
+            ">" => (value.saturating_add(1), i64::MAX),
+            ">=" => (value, i64::MAX),
+            "<" => (i64::MIN, value),
+            "<=" => (i64::MIN, value.saturating_add(1)),
+            _ => (i64::MIN, i64::MAX),
+        };
+        (from, until) = (from.max(low), until.min(high));
+    }
+    Scan::Id {
+        from,
+        until: until.max(from),
+        descending,
+    }
+}
+
+fn write_date_scan(leaves: &[&Leaf], descending: bool) -> Scan {
+    let (mut from, mut until) = (NaiveDateTime::MIN, NaiveDateTime::MAX);
+    for leaf in leaves.iter().filter(|l| l.field == "write_date") {
+        let Some(second) = leaf
+            .value
+            .as_str()
+            .and_then(parse_datetime)
+            .map(whole_second)
+        else {
+            continue;
+        };
+        let next = second
+            .checked_add_signed(chrono::Duration::seconds(1))
+            .unwrap_or(NaiveDateTime::MAX);
+        let (low, high) = match leaf.operator.as_str() {
+            "=" => (second, next),
+            ">" | ">=" => (second, NaiveDateTime::MAX),
+            "<" | "<=" => (NaiveDateTime::MIN, next),
+            _ => (NaiveDateTime::MIN, NaiveDateTime::MAX),
+        };
+        (from, until) = (from.max(low), until.min(high));
+    }
+    Scan::WriteDate {
+        from,
+        until: until.max(from),
+        descending,
+    }
+}
+
+fn whole_second(stamp: NaiveDateTime) -> NaiveDateTime {
+    stamp.with_nanosecond(0).unwrap_or(stamp)
 }
 
 /// Sorts records by an order; nulls sort last ascending and first descending, as in PostgreSQL.

@@ -349,19 +349,14 @@ mod tests {
         config.dataset = crate::config::Dataset::Generated { orders: 300, seed };
         let users = users_for(version, 1);
         let databases = build_databases(&config, &users).unwrap();
-        databases[0].tables["sale.order"]
-            .records
-            .values()
-            .cloned()
-            .collect()
+        databases[0].tables["sale.order"].rows().cloned().collect()
     }
 
     fn lines_of(version: u8) -> Vec<Record> {
         let config = SandboxConfig::new(version);
         let databases = build_databases(&config, &users_for(version, 1)).unwrap();
         databases[0].tables["sale.order.line"]
-            .records
-            .values()
+            .rows()
             .cloned()
             .collect()
     }

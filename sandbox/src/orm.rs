@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::config::{Profile, SandboxUser, UserKind};
 use crate::data::{groups_of, GROUPS};
-use crate::domain::{parse_order, sort, Context, Domain};
+use crate::domain::{index_scan, parse_order, sort, Context, Domain};
 use crate::error::OdooError;
 use crate::schema::{Model, Schema};
 use crate::store::{Database, Record};
@@ -397,7 +397,7 @@ fn visible(env: Env, model: &Model, record: &Record) -> bool {
     let order = match model.name.as_str() {
         "sale.order.line" => record
             .many2one_id("order_id")
-            .and_then(|id| env.db.table("sale.order")?.records.get(&id)),
+            .and_then(|id| env.db.table("sale.order")?.get(id)),
         _ => Some(record),
     };
     order.is_some_and(|o| {
@@ -417,20 +417,33 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
         .and_then(Value::as_str)
         .unwrap_or(&model.default_order);
     let terms = parse_order(order, model, env.profile)?;
-    let table = env.db.table(&model.name).map(|t| t.records.values());
-    let mut found: Vec<&Record> = table
-        .into_iter()
-        .flatten()
-        .filter(|r| visible(env, model, r) && domain.matches(r, ctx))
-        .filter(|r| !active_only(model, &domain, bound) || is_active(r))
-        .collect();
-    sort(&mut found, &terms, ctx);
     let offset = bound.usize("offset").unwrap_or(0);
     let limit = bound
         .usize("limit")
         .filter(|l| *l > 0)
         .unwrap_or(usize::MAX);
-    Ok(found.into_iter().skip(offset).take(limit).collect())
+    let Some(table) = env.db.table(&model.name) else {
+        return Ok(Vec::new());
+    };
+    let active_only = active_only(model, &domain, bound);
+    let wanted = |r: &&Record| {
+        visible(env, model, r) && domain.matches(r, ctx) && (!active_only || is_active(r))
+    };
+
+    let found = match index_scan(&domain, &terms) {
+        Some(scan) => table
+            .scan(&scan)
+            .filter(wanted)
+            .skip(offset)
+            .take(limit)
+            .collect(),
+        None => {
+            let mut found: Vec<&Record> = table.rows().filter(wanted).collect();
+            sort(&mut found, &terms, ctx);
+            found.into_iter().skip(offset).take(limit).collect()
+        }
+    };
+    Ok(found)
 }
 
 /// Whether archived records are left out, as Odoo does when a model has an `active` field,
@@ -465,7 +478,7 @@ fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for id in &bound.ids {
-        let Some(record) = table.and_then(|t| t.records.get(id)) else {
+        let Some(record) = table.and_then(|t| t.get(*id)) else {
             continue;
         };
         if !visible(env, model, record) {
@@ -545,7 +558,7 @@ fn line_parent(env: Env, line: &Record) -> Value {
     let lines = env.db.table("sale.order.line");
     let order = line
         .many2one_id("order_id")
-        .and_then(|id| env.db.table("sale.order")?.records.get(&id));
+        .and_then(|id| env.db.table("sale.order")?.get(id));
     let Some(order) = order else {
         return json!(false);
     };
@@ -556,10 +569,7 @@ fn line_parent(env: Env, line: &Record) -> Value {
         .cloned()
         .unwrap_or_default();
     let (mut section, mut subsection): (Option<&Record>, Option<&Record>) = (None, None);
-    for other in ids
-        .iter()
-        .filter_map(|id| lines?.records.get(&id.as_i64()?))
-    {
+    for other in ids.iter().filter_map(|id| lines?.get(id.as_i64()?)) {
         if other.id == line.id {
             break;
         }
@@ -676,7 +686,7 @@ fn has_access(env: Env, model: &Model, bound: &Bound) -> bool {
     let records_visible = bound
         .ids
         .iter()
-        .filter_map(|id| table.and_then(|t| t.records.get(id)))
+        .filter_map(|id| table.and_then(|t| t.get(*id)))
         .all(|r| visible(env, model, r));
     operation_allowed(env, model, operation) && records_visible
 }
@@ -702,4 +712,135 @@ fn has_group(env: Env, bound: &Bound) -> Result<Value, OdooError> {
         .iter()
         .any(|(id, xml_id, _, _)| *xml_id == wanted && groups.contains(id));
     Ok(Value::Bool(found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{users_for, Dataset, SandboxConfig};
+    use crate::data::build_databases;
+
+    struct Fixture {
+        db: Database,
+        users: Vec<SandboxUser>,
+        schema: Schema,
+        profile: Profile,
+    }
+
+    fn fixture(version: u8) -> Fixture {
+        let config = SandboxConfig::new(version).with_dataset(Dataset::Generated {
+            orders: 120,
+            seed: 3,
+        });
+        let users = users_for(version, 1);
+        let db = build_databases(&config, &users).unwrap().remove(0);
+        let profile = Profile { version };
+        let schema = Schema::for_profile(profile);
+        Fixture {
+            db,
+            users,
+            schema,
+            profile,
+        }
+    }
+
+    impl Fixture {
+        fn env(&self, kind: UserKind) -> Env<'_> {
+            Env {
+                db: &self.db,
+                user: self.users.iter().find(|u| u.kind == kind).unwrap(),
+                schema: &self.schema,
+                profile: self.profile,
+                protocol: Protocol::Legacy,
+            }
+        }
+
+        /// Every matching order, sorted as a whole, then cut: what `search` must answer.
+        fn expected(
+            &self,
+            kind: UserKind,
+            domain: &Value,
+            order: &str,
+            cut: (usize, usize),
+        ) -> Vec<i64> {
+            let env = self.env(kind);
+            let model = self.schema.model("sale.order").unwrap();
+            let ctx = Context {
+                model,
+                profile: self.profile,
+            };
+            let domain = Domain::parse(domain, ctx).unwrap();
+            let terms = parse_order(order, model, self.profile).unwrap();
+            let table = self.db.table("sale.order").unwrap();
+            let mut found: Vec<&Record> = table
+                .rows()
+                .filter(|r| visible(env, model, r) && domain.matches(r, ctx))
+                .collect();
+            sort(&mut found, &terms, ctx);
+            found.iter().skip(cut.0).take(cut.1).map(|r| r.id).collect()
+        }
+
+        fn search(
+            &self,
+            kind: UserKind,
+            domain: &Value,
+            order: &str,
+            cut: (usize, usize),
+        ) -> Vec<i64> {
+            let kwargs = json!({"order": order, "offset": cut.0, "limit": cut.1});
+            let arguments = Arguments::Positional {
+                args: vec![domain.clone()],
+                kwargs: kwargs.as_object().cloned().unwrap(),
+            };
+            let answer = call(self.env(kind), "sale.order", "search", arguments).unwrap();
+            serde_json::from_value(answer).unwrap()
+        }
+    }
+
+    fn domains(fixture: &Fixture) -> Vec<Value> {
+        let order = fixture.db.table("sale.order").unwrap().get(60).unwrap();
+        let second = crate::store::format_datetime(order.write_date);
+        let precise = order.write_date.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let mut domains = vec![json!([]), json!([["state", "=", "sale"]])];
+        for operator in ["=", ">", ">=", "<", "<="] {
+            domains.push(json!([["write_date", operator, second]]));
+            domains.push(json!([["write_date", operator, precise]]));
+            domains.push(json!([["id", operator, 60]]));
+        }
+        domains.push(json!(["&", ["write_date", ">=", second], ["id", "<", 90]]));
+        domains.push(json!(["|", ["write_date", ">", second], ["id", "<", 5]]));
+        domains.push(json!(["!", ["write_date", "<", second]]));
+        domains.push(json!([["write_date", ">=", "2024"]]));
+        domains
+    }
+
+    #[test]
+    fn searches_walking_an_index_answer_as_a_full_sort_does() {
+        let orders = [
+            "",
+            "id asc",
+            "id desc",
+            "write_date asc",
+            "write_date asc, id asc",
+            "write_date desc, id desc",
+            "write_date desc",
+            "name desc",
+        ];
+        for version in [18, 19] {
+            let fixture = fixture(version);
+            for domain in domains(&fixture) {
+                for order in orders {
+                    for cut in [(0, usize::MAX), (3, 7), (0, 40)] {
+                        for kind in [UserKind::SalesAll, UserKind::OwnDocumentsOnly] {
+                            assert_eq!(
+                                fixture.search(kind, &domain, order, cut),
+                                fixture.expected(kind, &domain, order, cut),
+                                "{version} {domain} {order:?} {cut:?} {kind:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! `[id, "name"]`), except `write_date` and `create_date`, which are kept with microseconds
 //! and printed truncated to the second.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
@@ -95,11 +95,16 @@ pub fn parse_datetime(text: &str) -> Option<NaiveDateTime> {
         })
 }
 
-/// All rows of one model.
+/// All rows of one model, indexed by id and by `(write_date, id)`.
+///
+/// Rows change only through [`Table::put`], [`Table::update`] and [`Table::remove`], which keep
+/// both indexes in step and, while [`Database::begin_undo`] is in force, remember each row's
+/// previous state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
-    /// The rows by id.
-    pub records: BTreeMap<i64, Record>,
+    records: BTreeMap<i64, Record>,
+    by_write_date: BTreeSet<(NaiveDateTime, i64)>,
+    undo: Option<Vec<(i64, Option<Record>)>>,
 }
 
 impl Table {
@@ -108,10 +113,154 @@ impl Table {
         self.records.keys().next_back().map_or(1, |id| id + 1)
     }
 
+    /// How many rows the table holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the table holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// A row by id.
+    pub fn get(&self, id: i64) -> Option<&Record> {
+        self.records.get(&id)
+    }
+
+    /// Every row, by ascending id.
+    pub fn rows(&self) -> impl DoubleEndedIterator<Item = &Record> {
+        self.records.values()
+    }
+
+    /// Every id, ascending.
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = i64> + '_ {
+        self.records.keys().copied()
+    }
+
     /// Inserts or replaces a row.
     pub fn put(&mut self, record: Record) {
-        self.records.insert(record.id, record);
+        let (id, stamp) = (record.id, record.write_date);
+        self.by_write_date.insert((stamp, id));
+        let previous = self.records.insert(id, record);
+        self.forget(id, previous.as_ref().map(|r| r.write_date), || previous);
     }
+
+    /// Changes a row in place (its `write_date` included, not its id); `None` when there is
+    /// no such row.
+    pub fn update<T>(&mut self, id: i64, change: impl FnOnce(&mut Record) -> T) -> Option<T> {
+        let undoing = self.undo.is_some();
+        let record = self.records.get_mut(&id)?;
+        let old_stamp = record.write_date;
+        let previous = undoing.then(|| record.clone());
+        let answer = change(record);
+        record.id = id;
+        self.by_write_date.insert((record.write_date, id));
+        self.forget(id, Some(old_stamp), || previous);
+        Some(answer)
+    }
+
+    /// Removes a row and returns it.
+    pub fn remove(&mut self, id: i64) -> Option<Record> {
+        let removed = self.records.remove(&id)?;
+        let kept = self.undo.is_some().then(|| removed.clone());
+        self.forget(id, Some(removed.write_date), || kept);
+        Some(removed)
+    }
+
+    /// Drops the index entry of a row's previous `write_date` and, during an undo, keeps the
+    /// row's previous state.
+    fn forget(
+        &mut self,
+        id: i64,
+        old_stamp: Option<NaiveDateTime>,
+        previous: impl FnOnce() -> Option<Record>,
+    ) {
+        let current = self.records.get(&id).map(|r| r.write_date);
+        if let Some(old) = old_stamp.filter(|old| current != Some(*old)) {
+            self.by_write_date.remove(&(old, id));
+        }
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push((id, previous()));
+        }
+    }
+
+    /// The rows a scan visits, in its order.
+    pub fn scan(&self, scan: &Scan) -> Box<dyn Iterator<Item = &Record> + '_> {
+        match scan {
+            Scan::Id {
+                from,
+                until,
+                descending,
+            } => {
+                let rows = self.records.range(*from..*until).map(|(_, r)| r);
+                maybe_reversed(rows, *descending)
+            }
+            Scan::WriteDate {
+                from,
+                until,
+                descending,
+            } => {
+                let lower = (*from, i64::MIN);
+                let upper = (*until, i64::MIN);
+                let keys = self.by_write_date.range(lower..upper);
+                let rows = keys.filter_map(|(_, id)| self.records.get(id));
+                maybe_reversed(rows, *descending)
+            }
+        }
+    }
+
+    fn begin_undo(&mut self) {
+        self.undo = Some(Vec::new());
+    }
+
+    fn end_undo(&mut self) -> Vec<(i64, Option<Record>)> {
+        self.undo.take().unwrap_or_default()
+    }
+
+    fn restore(&mut self, id: i64, previous: Option<Record>) {
+        if let Some(current) = self.records.remove(&id) {
+            self.by_write_date.remove(&(current.write_date, id));
+        }
+        if let Some(record) = previous {
+            self.by_write_date.insert((record.write_date, id));
+            self.records.insert(id, record);
+        }
+    }
+}
+
+fn maybe_reversed<'a>(
+    rows: impl DoubleEndedIterator<Item = &'a Record> + 'a,
+    descending: bool,
+) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
+    match descending {
+        true => Box::new(rows.rev()),
+        false => Box::new(rows),
+    }
+}
+
+/// A walk through one index of a table between two bounds (lower included, upper excluded),
+/// in the index's order or its reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// By id.
+    Id {
+        /// The lowest id visited.
+        from: i64,
+        /// The first id past the end.
+        until: i64,
+        /// From the highest id down.
+        descending: bool,
+    },
+    /// By `write_date`, then id.
+    WriteDate {
+        /// The earliest `write_date` visited.
+        from: NaiveDateTime,
+        /// The first `write_date` past the end.
+        until: NaiveDateTime,
+        /// From the latest down.
+        descending: bool,
+    },
 }
 
 /// One database: its tables and the users that can log in.
@@ -134,6 +283,25 @@ impl Database {
     /// A table by model name, for writing.
     pub fn table_mut(&mut self, model: &str) -> Option<&mut Table> {
         self.tables.get_mut(model)
+    }
+
+    /// Starts remembering every row change, so that [`Database::roll_back`] can undo them.
+    pub fn begin_undo(&mut self) {
+        self.tables.values_mut().for_each(Table::begin_undo);
+    }
+
+    /// Keeps the changes made since [`Database::begin_undo`].
+    pub fn keep_changes(&mut self) {
+        self.tables.values_mut().for_each(|t| drop(t.end_undo()));
+    }
+
+    /// Undoes the row changes made since [`Database::begin_undo`], newest first.
+    pub fn roll_back(&mut self) {
+        for table in self.tables.values_mut() {
+            for (id, previous) in table.end_undo().into_iter().rev() {
+                table.restore(id, previous);
+            }
+        }
     }
 
     /// A user by uid.

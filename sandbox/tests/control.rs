@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use odoo_sandbox::{
-    CallMatcher, Dataset, Fault, FaultRule, LineChanges, NewLine, NewOrder, OrderChanges, Sandbox,
-    SandboxConfig, UserKind,
+    CallMatcher, ControlError, Dataset, Fault, FaultRule, LineChanges, NewLine, NewOrder,
+    OrderChanges, Sandbox, SandboxConfig, UserKind,
 };
 use serde_json::{json, Value};
 use support::{jsonrpc, send, Answer};
@@ -228,6 +228,36 @@ async fn a_late_commit_appears_with_a_write_date_older_than_rows_already_seen() 
         seen_after_commit[0],
         json!({"id": 1, "write_date": "2030-01-01 10:00:00"})
     );
+}
+
+#[tokio::test]
+async fn a_transaction_with_a_failing_write_changes_nothing() {
+    let sandbox = start(18).await;
+    let control = sandbox.control();
+    let written_before = control.order_write_date(1).unwrap();
+    let ids_before = control.order_ids();
+    control.set_now(Some(at("2030-01-01 10:00:00.100000")));
+    let mut failing = control.begin();
+    failing.update_order(1, OrderChanges::default());
+    failing.create_order(NewOrder::quotation().with_line(NewLine::product(5, 1.0, 70.0)));
+    failing.delete_order(999_999);
+
+    let outcome = failing.commit();
+
+    assert_eq!(outcome, Err(ControlError::NoSuchOrder(999_999)));
+    assert_eq!(control.order_write_date(1), Some(written_before));
+    assert_eq!(control.order_ids(), ids_before);
+    let since = json!([["write_date", ">=", "2030-01-01 00:00:00"]]);
+    assert_eq!(count(&sandbox, since).await, 0);
+    let by_write_date = execute(
+        &sandbox,
+        "sale.order",
+        "search",
+        json!([[]]),
+        json!({"order": "write_date asc, id asc"}),
+    )
+    .await;
+    assert_eq!(by_write_date.as_array().unwrap().len(), ids_before.len());
 }
 
 #[tokio::test]
