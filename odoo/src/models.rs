@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::error::OdooError;
 use crate::record::{Many2One, Record};
+use crate::value::Value;
 use crate::version::{OdooVersion, UomScheme};
 
 /// Where a sales order stands, whatever the version spells it.
@@ -55,8 +56,14 @@ pub struct SalesOrder {
     pub state: String,
     /// The status across versions.
     pub status: OrderStatus,
+    /// Odoo's `locked` flag (17 and later; always false before).
+    pub locked: bool,
     /// Promised delivery date.
     pub commitment_date: Option<DateTime<Utc>>,
+    /// The delivery date Odoo expects (computed when read).
+    pub expected_date: Option<DateTime<Utc>>,
+    /// Total without taxes, where the server sends it.
+    pub amount_untaxed: Option<Decimal>,
     /// Currency.
     pub currency: Option<Many2One>,
     /// Total including taxes.
@@ -79,7 +86,9 @@ pub fn order_fields(version: &OdooVersion) -> Vec<&'static str> {
         "partner_id",
         "state",
         "commitment_date",
+        "expected_date",
         "currency_id",
+        "amount_untaxed",
         "amount_total",
         "order_line",
         "write_date",
@@ -105,7 +114,10 @@ impl SalesOrder {
             partner: record.many2one("partner_id")?,
             status: OrderStatus::from_odoo(&state, locked),
             state,
+            locked,
             commitment_date: record.datetime("commitment_date")?,
+            expected_date: record.datetime("expected_date")?,
+            amount_untaxed: optional_decimal(record, "amount_untaxed")?,
             currency: record.many2one("currency_id")?,
             amount_total: record.decimal("amount_total")?,
             line_ids: record.ids("order_line")?,
@@ -117,6 +129,15 @@ impl SalesOrder {
 }
 
 /// A `sale.order.line` with the fields a sync reads.
+/// A number field that may be missing or `false` (as in exports without it).
+fn optional_decimal(record: &Record, field: &str) -> Result<Option<Decimal>, OdooError> {
+    match record.raw(field) {
+        None | Some(Value::Bool(false)) => Ok(None),
+        Some(_) => record.decimal(field).map(Some),
+    }
+}
+
+/// One sales order line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderLine {
     /// Record id.
