@@ -2,6 +2,7 @@
 //! connection test, the import scope of a connection, and the syntax check of user filters.
 
 mod filters;
+pub mod orders;
 mod probe;
 mod scope;
 
