@@ -13,7 +13,8 @@ use cqrs_es::DomainEvent;
 use domain::connection::SourceKey;
 use domain::ids::{AccountId, Actor, ConnectionId};
 use domain::sales_order::{
-    decide, Fingerprint, HeldOrder, Observation, OrderChange, OrderEvent, OrderStatus, RecordedBy,
+    decide, Fingerprint, HeldOrder, Observation, ObservedOrder, OrderChange, OrderEvent,
+    OrderStatus, RecordedBy,
 };
 use domain::sync_run::{
     RunError, RunFailure, RunStatus, SyncCounts, SyncCursor, SyncRun, SyncRunCommand, SyncRunEvent,
@@ -38,15 +39,6 @@ pub struct RunContext {
     pub actor: Actor,
     /// Ties together every event of the run.
     pub correlation_id: Uuid,
-}
-
-/// One order as the source shows it now.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ObservedOrder {
-    /// Its id in the source.
-    pub source_order_id: i64,
-    /// What the source shows.
-    pub observation: Observation,
 }
 
 /// Why a sync write was refused.
@@ -519,7 +511,8 @@ async fn save_cursor(
 ) -> Result<(), SyncStoreError> {
     sqlx::query(
         "INSERT INTO sync_cursors (account_id, source_digest, second, last_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (account_id, source_digest) DO UPDATE SET second = EXCLUDED.second, last_id = EXCLUDED.last_id",
+         ON CONFLICT (account_id, source_digest) DO UPDATE
+            SET (second, last_id) = (SELECT * FROM (VALUES (EXCLUDED.second, EXCLUDED.last_id), (sync_cursors.second, sync_cursors.last_id)) AS c(second, last_id) ORDER BY 1 DESC, 2 DESC LIMIT 1)",
     )
     .bind(ctx.account_id.as_str())
     .bind(ctx.source.digest())

@@ -7,11 +7,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::connection::{DatabaseName, OdooUrl, SourceKey, UrlPolicy};
 use domain::ids::{AccountId, Actor, ConnectionId};
 use domain::sales_order::{
-    ImportedLine, ImportedOrder, LineKind, Observation, OrderStatus, ProductRef, SourceRef,
+    ImportedLine, ImportedOrder, LineKind, Observation, ObservedOrder, OrderStatus, ProductRef,
+    SourceRef,
 };
 use domain::sync_run::{RunError, RunStatus, SyncCursor, SyncRun, SyncRunId, SyncTrigger};
 use infrastructure::event_store::PgAggregateStore;
-use infrastructure::sync_store::{ObservedOrder, PgSyncStore, RunContext, SyncStoreError};
+use infrastructure::sync_store::{PgSyncStore, RunContext, SyncStoreError};
 use prepsync_tests::TestDatabase;
 use uuid::Uuid;
 
@@ -314,4 +315,16 @@ async fn a_run_written_by_the_engine_loads_as_a_sync_run_aggregate() {
         .await
         .unwrap();
     assert_eq!(status, "RESOLUTION_REQUIRED");
+}
+
+#[tokio::test]
+async fn the_stored_cursor_never_moves_back() {
+    let db = TestDatabase::create().await;
+    let store = PgSyncStore::new(db.pool().clone());
+    let ctx = started_run(&store, ConnectionId::new()).await;
+    store.commit_batch(&ctx, vec![], cursor(9, 6)).await.unwrap();
+    store.commit_batch(&ctx, vec![], cursor(5, 1)).await.unwrap();
+    assert_eq!(store.cursor(&ctx.account_id, &ctx.source).await.unwrap(), cursor(9, 6));
+    store.commit_batch(&ctx, vec![], cursor(9, 8)).await.unwrap();
+    assert_eq!(store.cursor(&ctx.account_id, &ctx.source).await.unwrap(), cursor(9, 8));
 }

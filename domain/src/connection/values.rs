@@ -357,7 +357,10 @@ impl SourceKey {
     /// indexes that must not grow with the URL.
     pub fn digest(&self) -> String {
         use sha2::{Digest, Sha256};
-        Sha256::digest(self.0.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+        Sha256::digest(self.0.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 

@@ -33,6 +33,15 @@ pub enum Observation {
     Gone,
 }
 
+/// One order as the source shows it now, by its id there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedOrder {
+    /// Its id in the source.
+    pub source_order_id: i64,
+    /// What the source shows.
+    pub observation: Observation,
+}
+
 /// The change to record for one order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderChange {

@@ -13,7 +13,7 @@ mod decision;
 mod events;
 mod model;
 
-pub use decision::{decide, HeldOrder, Observation, OrderChange};
+pub use decision::{decide, HeldOrder, Observation, ObservedOrder, OrderChange};
 pub use events::{OrderEvent, RecordedBy};
 pub use model::{
     round_quantity, Fingerprint, ImportedLine, ImportedOrder, LineKind, OrderStatus, ProductRef,
