@@ -27,6 +27,10 @@ pub struct SandboxArgs {
     /// Load the shared recorded data set of that version from this folder instead.
     #[arg(long)]
     pub dataset_dir: Option<PathBuf>,
+    /// Keep the data in this folder: written on the first start, read back with the changes
+    /// made since on the next ones, so rows and write dates survive restarts.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Starts a sandbox, prints its address and users, and serves until Ctrl-C.
@@ -38,9 +42,12 @@ pub async fn run(args: SandboxArgs) -> std::io::Result<()> {
             seed: args.seed,
         },
     };
-    let config = SandboxConfig::new(args.odoo_version)
+    let mut config = SandboxConfig::new(args.odoo_version)
         .with_databases(args.databases)
         .with_dataset(dataset);
+    if let Some(dir) = args.data_dir {
+        config = config.with_data_dir(dir);
+    }
     let sandbox = Sandbox::start_on(config, args.listen).await?;
 
     println!(

@@ -21,10 +21,14 @@ pub struct SandboxConfig {
     /// Whether the database list is served (`db.list`, `/web/database/list`); Odoo's
     /// `--no-database-list` makes both raise `AccessDenied`.
     pub list_databases: bool,
+    /// Where the first database's rows and the changes made through [`crate::Control`] are
+    /// kept across restarts (see [`crate::persist`]); in memory only when `None`.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Where the first database's sales data comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dataset {
     /// No orders at all (products and units are still there).
     Empty,
@@ -56,6 +60,7 @@ impl SandboxConfig {
             generated_until: default_generated_until(),
             key_seed: 1,
             list_databases: true,
+            data_dir: None,
         }
     }
 
@@ -78,6 +83,13 @@ impl SandboxConfig {
     /// The same configuration with the database list served or refused.
     pub fn with_database_list(mut self, listed: bool) -> Self {
         self.list_databases = listed;
+        self
+    }
+
+    /// The same configuration keeping its data in a directory: written there on the first
+    /// start, read back (with the changes committed since) on the next ones.
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
         self
     }
 

@@ -7,11 +7,13 @@
 //! meanwhile ("commit late"). A change to a line's quantity, price or discount also rewrites
 //! its order (amounts change); a change to its description only rewrites the line.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
 
+use crate::data::DatasetError;
 use crate::faults::{CallMatcher, CallRecord, FaultRule};
 use crate::state::Shared;
 use crate::store::{format_datetime, Database, Record};
@@ -31,6 +33,9 @@ pub enum ControlError {
     /// The sandbox has no sales data (it has no database).
     #[error("the sandbox has no database")]
     NoDatabase,
+    /// The change could not be saved in the data directory, so it was not made.
+    #[error("cannot save the change: {0}")]
+    NotSaved(String),
 }
 
 /// A new sales order.
@@ -184,7 +189,8 @@ pub struct LineChanges {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Op {
     CreateOrder {
         id: i64,
@@ -433,18 +439,58 @@ impl Transaction {
             version: self.shared.profile.version,
             stamp: self.stamp,
         };
+        let saved = Committed {
+            stamp: self.stamp,
+            ops: self.ops.clone(),
+        };
 
         database.begin_undo();
         let applied = self
             .ops
             .into_iter()
-            .try_for_each(|op| writer.apply(database, op));
+            .try_for_each(|op| writer.apply(database, op))
+            .and_then(|()| save(&self.shared, &saved));
         match applied {
             Ok(()) => database.keep_changes(),
             Err(_) => database.roll_back(),
         }
         applied
     }
+}
+
+/// One committed transaction as the data directory keeps it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Committed {
+    stamp: NaiveDateTime,
+    ops: Vec<Op>,
+}
+
+fn save(shared: &Shared, committed: &Committed) -> Result<(), ControlError> {
+    let Some(path) = shared.changes_file.as_deref() else {
+        return Ok(());
+    };
+    crate::persist::append_line(path, committed).map_err(|e| ControlError::NotSaved(e.to_string()))
+}
+
+/// Applies again, in order, the transactions committed in a data directory's changes file.
+pub fn replay(database: &mut Database, version: u8, path: &Path) -> Result<(), DatasetError> {
+    let committed: Vec<Committed> = crate::persist::read_lines(path)?;
+    for (index, transaction) in committed.into_iter().enumerate() {
+        let writer = Writer {
+            version,
+            stamp: transaction.stamp,
+        };
+        for op in transaction.ops {
+            writer
+                .apply(database, op)
+                .map_err(|e| DatasetError::Format {
+                    path: path.to_owned(),
+                    line: index + 1,
+                    message: e.to_string(),
+                })?;
+        }
+    }
+    Ok(())
 }
 
 struct Writer {

@@ -82,11 +82,13 @@ fn answer(result: Result<Option<i64>, ControlError>) -> Response {
     match result {
         Ok(Some(id)) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => (
-            StatusCode::NOT_FOUND,
-            Json(json!({"error": error.to_string()})),
-        )
-            .into_response(),
+        Err(error) => {
+            let status = match error {
+                ControlError::NotSaved(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::NOT_FOUND,
+            };
+            (status, Json(json!({"error": error.to_string()}))).into_response()
+        }
     }
 }
 

@@ -20,6 +20,14 @@ pub enum DatasetError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A line or file is not what the data set format says.
     #[error("{path}:{line}: {message}")]
     Format {
@@ -161,12 +169,30 @@ fn main_database(
     ] {
         database.tables.insert(model.into(), Table::default());
     }
+    match &config.data_dir {
+        Some(dir) => {
+            let files = crate::persist::DataFiles::in_dir(dir, config.version);
+            crate::persist::load_or_save(&files, config, &mut database, |database| {
+                add_sales_data(database, config, profile, users)
+            })?;
+        }
+        None => add_sales_data(&mut database, config, profile, users)?,
+    }
+    Ok(database)
+}
+
+fn add_sales_data(
+    database: &mut Database,
+    config: &SandboxConfig,
+    profile: Profile,
+    users: &[SandboxUser],
+) -> Result<(), DatasetError> {
     match &config.dataset {
-        Dataset::Empty => add_catalog(&mut database, profile, config.generated_until),
+        Dataset::Empty => add_catalog(database, profile, config.generated_until),
         Dataset::Generated { orders, seed } => {
-            add_catalog(&mut database, profile, config.generated_until);
+            add_catalog(database, profile, config.generated_until);
             crate::generate::add_orders(
-                &mut database,
+                database,
                 profile,
                 *orders,
                 *seed,
@@ -174,9 +200,9 @@ fn main_database(
                 users,
             );
         }
-        Dataset::Recorded { dir } => load_recorded(&mut database, profile, dir)?,
+        Dataset::Recorded { dir } => load_recorded(database, profile, dir)?,
     }
-    Ok(database)
+    Ok(())
 }
 
 use crate::config::Dataset;

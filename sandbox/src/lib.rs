@@ -6,6 +6,7 @@
 //! - [`cli`]: the command line of `odoo-sandbox` and `prepsync sandbox`;
 //! - [`config`]: versions, databases, data sets, users and the per-version behaviour;
 //! - [`data`], [`generate`], [`store`], [`schema`]: the in-memory databases and their models;
+//! - [`persist`]: the data kept in a directory across restarts;
 //! - [`domain`], [`orm`]: domain evaluation and the model methods, shared by all protocols;
 //! - [`rpc`], [`json2`], [`web`], [`http`], [`server`], [`xmlrpc`]: the HTTP front ends;
 //! - [`control`], [`control_http`], [`faults`]: the test handle (data changes, late commits,
@@ -27,6 +28,7 @@ pub mod generate;
 pub mod http;
 pub mod json2;
 pub mod orm;
+pub mod persist;
 pub mod rpc;
 pub mod schema;
 pub mod server;
@@ -145,12 +147,20 @@ async fn build_state(config: SandboxConfig) -> std::io::Result<Shared> {
     }
     let built = tokio::task::spawn_blocking(move || {
         let users = users_for(config.version, config.key_seed);
-        let databases = data::build_databases(&config, &users)?;
+        let mut databases = data::build_databases(&config, &users)?;
         let profile = Profile {
             version: config.version,
         };
+        let files = config
+            .data_dir
+            .as_deref()
+            .map(|dir| persist::DataFiles::in_dir(dir, config.version));
+        if let (Some(files), Some(first)) = (&files, databases.first_mut()) {
+            control::replay(first, config.version, &files.changes)?;
+        }
         let mut shared = Shared::new(profile, users, databases);
         shared.list_databases = config.list_databases;
+        shared.changes_file = files.map(|f| f.changes);
         Ok::<_, data::DatasetError>(shared)
     });
     built

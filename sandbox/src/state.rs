@@ -20,6 +20,8 @@ pub struct Shared {
     pub users: Vec<SandboxUser>,
     /// Whether the database list is served.
     pub list_databases: bool,
+    /// Where committed [`crate::Control`] changes are appended, when data is kept on disk.
+    pub changes_file: Option<std::path::PathBuf>,
     databases: RwLock<Vec<Database>>,
     faults: Mutex<Vec<FaultRule>>,
     calls: Mutex<Vec<CallRecord>>,
@@ -41,6 +43,7 @@ impl Shared {
             schema: Schema::for_profile(profile),
             users,
             list_databases: true,
+            changes_file: None,
             databases: RwLock::new(databases),
             faults: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),

@@ -1,8 +1,10 @@
 //! The sandbox at the size of the sync benchmark: paging every generated order by
 //! `write_date` over JSON-RPC, then reading their lines, returns each order and line once.
 //!
-//! `a_full_download_of_many_orders_returns_each_once` pages 20,000 orders. The timed run over
-//! 100,000 orders is ignored by default; run it with
+//! `a_full_download_of_many_orders_returns_each_once` pages 20,000 orders in process. The timed
+//! run over 100,000 orders starts the `odoo-sandbox` binary in its own process, reports the
+//! processor time it spent (read from `/proc`, so Linux only), and is ignored by default; run it
+//! with
 //! `cargo test -p odoo-sandbox --release --test scale -- --ignored --nocapture`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,7 +12,11 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
 
 use odoo_sandbox::{Dataset, Sandbox, SandboxConfig, UserKind};
 use serde_json::{json, Value};
@@ -39,24 +45,38 @@ const LINE_FIELDS: [&str; 9] = [
     "display_type",
 ];
 
-async fn execute(
-    sandbox: &Sandbox,
-    model: &str,
-    method: &str,
-    args: Value,
-    kwargs: Value,
-) -> Value {
-    let user = sandbox.user(UserKind::SalesAll);
+/// Where a download logs in: the sandbox's address, database and API user.
+#[derive(Debug, Clone)]
+struct Target {
+    addr: SocketAddr,
+    database: String,
+    uid: i64,
+    key: String,
+}
+
+impl Target {
+    fn of(sandbox: &Sandbox) -> Target {
+        let user = sandbox.user(UserKind::SalesAll);
+        Target {
+            addr: sandbox.addr(),
+            database: sandbox.database().to_owned(),
+            uid: user.uid,
+            key: user.api_key,
+        }
+    }
+}
+
+async fn execute(target: &Target, model: &str, method: &str, args: Value, kwargs: Value) -> Value {
     let call = json!([
-        sandbox.database(),
-        user.uid,
-        user.api_key,
+        target.database,
+        target.uid,
+        target.key,
         model,
         method,
         args,
         kwargs
     ]);
-    let answer = jsonrpc(sandbox.addr(), "object", "execute_kw", call).await;
+    let answer = jsonrpc(target.addr, "object", "execute_kw", call).await;
     answer
         .get("result")
         .cloned()
@@ -76,7 +96,7 @@ struct Download {
 /// Pages `sale.order` with `write_date >= cursor` ordered by `write_date, id`, moving the
 /// cursor to the last printed `write_date` of each page (an offset only while a full page
 /// stays in one printed second), and reads each page's lines.
-async fn download(sandbox: &Sandbox, batch: usize) -> Download {
+async fn download(target: &Target, batch: usize) -> Download {
     let mut seen = Download::default();
     let mut known = BTreeSet::new();
     let mut cursor = "1970-01-01 00:00:00".to_owned();
@@ -84,7 +104,7 @@ async fn download(sandbox: &Sandbox, batch: usize) -> Download {
     loop {
         let started = Instant::now();
         let page = execute(
-            sandbox,
+            target,
             "sale.order",
             "search_read",
             json!([[["write_date", ">=", cursor]]]),
@@ -108,7 +128,7 @@ async fn download(sandbox: &Sandbox, batch: usize) -> Download {
         if !line_ids.is_empty() {
             let started = Instant::now();
             let lines = execute(
-                sandbox,
+                target,
                 "sale.order.line",
                 "read",
                 json!([line_ids]),
@@ -150,12 +170,13 @@ fn assert_each_once(seen: &Download, orders: usize) {
 #[tokio::test]
 async fn a_full_download_of_many_orders_returns_each_once() {
     let sandbox = generated(20_000).await;
+    let target = Target::of(&sandbox);
 
-    let seen = download(&sandbox, 1000).await;
+    let seen = download(&target, 1000).await;
 
     assert_each_once(&seen, 20_000);
     let lines = execute(
-        &sandbox,
+        &target,
         "sale.order.line",
         "search_count",
         json!([[]]),
@@ -165,25 +186,81 @@ async fn a_full_download_of_many_orders_returns_each_once() {
     assert_eq!(seen.line_ids.len() as i64, lines.as_i64().unwrap());
 }
 
+/// The `odoo-sandbox` binary serving 100,000 orders in its own process.
+struct Process {
+    child: tokio::process::Child,
+    target: Target,
+}
+
+impl Process {
+    async fn start(orders: usize) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_odoo-sandbox"))
+            .args([
+                "--odoo-version",
+                "18",
+                "--listen",
+                "127.0.0.1:0",
+                "--seed",
+                "1",
+            ])
+            .args(["--orders", &orders.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner = lines.next_line().await.unwrap().unwrap();
+        let url = banner
+            .split(" at ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let user = lines.next_line().await.unwrap().unwrap();
+        let words: Vec<&str> = user.split_whitespace().collect();
+        let target = Target {
+            addr: url.trim_start_matches("http://").parse().unwrap(),
+            database: "prepstation".to_owned(),
+            uid: words[2].parse().unwrap(),
+            key: words[words.len() - 1].to_owned(),
+        };
+        Process { child, target }
+    }
+
+    /// The processor time the process has used so far (Linux only).
+    fn cpu(&self) -> Duration {
+        let pid = self.child.id().unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat.rsplit(") ").next().unwrap().split(' ').collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        Duration::from_millis(ticks * 10)
+    }
+}
+
 #[tokio::test]
 #[ignore = "times a download of 100,000 orders; run in release with --ignored --nocapture"]
 async fn a_download_of_one_hundred_thousand_orders_is_timed() {
     let started = Instant::now();
-    let sandbox = generated(100_000).await;
+    let process = Process::start(100_000).await;
     let start_up = started.elapsed();
 
+    let cpu_before = process.cpu();
     let started = Instant::now();
-    let seen = download(&sandbox, 500).await;
+    let seen = download(&process.target, 500).await;
     let total = started.elapsed();
+    let sandbox_cpu = process.cpu() - cpu_before;
 
     assert_each_once(&seen, 100_000);
     println!(
-        "start-up {:.2} s; download {:.2} s in {} calls: orders {:.2} s, lines {:.2} s ({} lines)",
+        "start-up {:.2} s; download {:.2} s in {} calls (orders {:.2} s, lines {:.2} s, {} lines); \
+         sandbox processor time during the download {:.2} s",
         start_up.as_secs_f64(),
         total.as_secs_f64(),
         seen.calls,
         seen.orders_time.as_secs_f64(),
         seen.lines_time.as_secs_f64(),
-        seen.line_ids.len()
+        seen.line_ids.len(),
+        sandbox_cpu.as_secs_f64()
     );
 }
