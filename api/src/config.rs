@@ -136,6 +136,14 @@ pub struct OdooConfig {
         default_value_t = 60_000
     )]
     pub retry_total_ms: u64,
+    /// Seconds re-read before a source's cursor at the start of each run, to catch writes that
+    /// committed late; longer than the Odoo server's longest transaction.
+    #[arg(
+        long = "sync-lookback-seconds",
+        env = "PREPSYNC_SYNC_LOOKBACK_SECONDS",
+        default_value_t = 600
+    )]
+    pub sync_lookback_seconds: u32,
     /// Connection tests each account may run per minute.
     #[arg(
         long = "test-connection-per-minute",

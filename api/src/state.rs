@@ -10,12 +10,15 @@ use application::ports::{
     Clock, ConnectionDirectory, ConnectionProber, CredentialVault, FilterSyntax, RateLimiter,
     SystemClock,
 };
+use application::sync::{SyncPorts, Syncs};
 use domain::account::Account;
 use domain::connection::{Connection, UrlPolicy};
+use domain::sync_run::SyncRun;
 use infrastructure::directory::PgConnectionDirectory;
 use infrastructure::event_store::PgAggregateStore;
-use infrastructure::odoo::{OdooFilterSyntax, OdooProber};
+use infrastructure::odoo::{OdooFilterSyntax, OdooOrderFeeds, OdooProber};
 use infrastructure::rate_limit::PgRateLimiter;
+use infrastructure::sync_store::PgSyncStore;
 use infrastructure::vault::{KeyRing, KeyRingError};
 use odoo_client::{ClientOptions, NetworkPolicy, RetryPolicy, Timeouts};
 use secrecy::{ExposeSecret, SecretString};
@@ -117,6 +120,12 @@ pub struct Ports {
     pub filters: Arc<dyn FilterSyntax>,
     /// Limits connection tests.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Sync run aggregates.
+    pub runs: Arc<PgAggregateStore<SyncRun>>,
+    /// Where runs and batches are recorded.
+    pub sync_store: Arc<PgSyncStore>,
+    /// Where orders are read.
+    pub feeds: Arc<OdooOrderFeeds>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -140,27 +149,38 @@ impl Ports {
             vault,
             clock: Arc::new(SystemClock),
             prober: Arc::new(OdooProber::new(client)),
+            runs: Arc::new(PgAggregateStore::new(pool.clone())),
+            sync_store: Arc::new(PgSyncStore::new(pool.clone())),
+            feeds: Arc::new(OdooOrderFeeds::new(client)),
             filters: Arc::new(OdooFilterSyntax),
             limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
         }
     }
 
     /// The use cases the GraphQL resolvers call.
-    pub fn use_cases(&self, policy: ConnectionPolicy) -> UseCases {
+    pub fn use_cases(&self, policy: ConnectionPolicy, lookback: chrono::Duration) -> UseCases {
+        let connections = Connections::new(
+            ConnectionPorts {
+                store: self.connections.clone(),
+                accounts: self.accounts.clone(),
+                directory: self.directory.clone(),
+                vault: self.vault.clone(),
+                clock: self.clock.clone(),
+                prober: self.prober.clone(),
+                filters: self.filters.clone(),
+                limiter: self.limiter.clone(),
+            },
+            policy,
+        );
+        let sync_ports = SyncPorts {
+            accounts: self.accounts.clone(),
+            runs: self.runs.clone(),
+            store: self.sync_store.clone(),
+            feeds: self.feeds.clone(),
+        };
         UseCases {
-            connections: Connections::new(
-                ConnectionPorts {
-                    store: self.connections.clone(),
-                    accounts: self.accounts.clone(),
-                    directory: self.directory.clone(),
-                    vault: self.vault.clone(),
-                    clock: self.clock.clone(),
-                    prober: self.prober.clone(),
-                    filters: self.filters.clone(),
-                    limiter: self.limiter.clone(),
-                },
-                policy,
-            ),
+            syncs: Syncs::new(connections.clone(), sync_ports, lookback),
+            connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
         }
     }
@@ -197,7 +217,9 @@ pub async fn app(
         client,
         config.odoo.test_connection_per_minute,
     );
-    let schema = crate::graphql::schema(ports.use_cases(connection_policy(&config.policy)));
+    let lookback = chrono::Duration::seconds(i64::from(config.odoo.sync_lookback_seconds));
+    let schema =
+        crate::graphql::schema(ports.use_cases(connection_policy(&config.policy), lookback));
     let state = crate::server::AppState {
         schema,
         verifier,

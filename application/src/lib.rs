@@ -6,6 +6,7 @@
 //! - [`connections`]: adding, changing, listing and deleting Odoo connections.
 //! - [`accounts`]: reading and changing account settings.
 //! - [`credentials`]: resealing stored API keys under the current master key.
+//! - [`sync`]: Sync Now and the run that imports a connection's orders page by page.
 //! - [`error`]: the errors every use case answers with.
 
 pub mod access;
@@ -14,5 +15,6 @@ pub mod connections;
 pub mod credentials;
 pub mod error;
 pub mod ports;
+pub mod sync;
 
 pub use error::AppError;

@@ -8,10 +8,12 @@
 
 use std::collections::HashMap;
 
+use application::sync::{RunContext, SyncStore, SyncStoreRefusal};
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cqrs_es::DomainEvent;
 use domain::connection::SourceKey;
-use domain::ids::{AccountId, Actor, ConnectionId};
+use domain::ids::{AccountId, ConnectionId};
 use domain::sales_order::{
     decide, Fingerprint, HeldOrder, Observation, ObservedOrder, OrderChange, OrderEvent,
     OrderStatus, RecordedBy,
@@ -22,24 +24,6 @@ use domain::sync_run::{
 };
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, Row, Transaction};
-use uuid::Uuid;
-
-/// The run a write belongs to, and who caused it.
-#[derive(Debug, Clone)]
-pub struct RunContext {
-    /// The run.
-    pub run_id: SyncRunId,
-    /// Its account.
-    pub account_id: AccountId,
-    /// The connection it syncs.
-    pub connection_id: ConnectionId,
-    /// The source that connection reads.
-    pub source: SourceKey,
-    /// Who asked for it: a user, or the scheduler.
-    pub actor: Actor,
-    /// Ties together every event of the run.
-    pub correlation_id: Uuid,
-}
 
 /// Why a sync write was refused.
 #[derive(Debug, thiserror::Error)]
@@ -584,4 +568,64 @@ fn parse_order_status(text: &str) -> Result<OrderStatus, SyncStoreError> {
     .into_iter()
     .find(|status| order_status_text(*status) == text)
     .ok_or_else(|| SyncStoreError::Corrupt(format!("order status {text:?}")))
+}
+
+impl From<SyncStoreError> for SyncStoreRefusal {
+    fn from(error: SyncStoreError) -> Self {
+        match error {
+            SyncStoreError::RunInProgress(run) => Self::RunInProgress(run),
+            other => Self::Failed(other.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl SyncStore for PgSyncStore {
+    async fn request(
+        &self,
+        ctx: &RunContext,
+        trigger: SyncTrigger,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::request(self, ctx, trigger, at).await?)
+    }
+
+    async fn start(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::start(self, ctx, at).await?)
+    }
+
+    async fn commit_batch(
+        &self,
+        ctx: &RunContext,
+        orders: Vec<ObservedOrder>,
+        cursor: Option<SyncCursor>,
+    ) -> Result<SyncCounts, SyncStoreRefusal> {
+        Ok(PgSyncStore::commit_batch(self, ctx, orders, cursor).await?)
+    }
+
+    async fn finish(
+        &self,
+        ctx: &RunContext,
+        unmapped_lines: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::finish(self, ctx, unmapped_lines, at).await?)
+    }
+
+    async fn fail(
+        &self,
+        ctx: &RunContext,
+        failure: RunFailure,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::fail(self, ctx, failure, at).await?)
+    }
+
+    async fn cursor(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<SyncCursor>, SyncStoreRefusal> {
+        Ok(PgSyncStore::cursor(self, account, source).await?)
+    }
 }

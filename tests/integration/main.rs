@@ -12,5 +12,6 @@ mod process;
 mod schema;
 mod secrets;
 mod subscriptions;
+mod sync;
 mod sync_store;
 mod test_connection;

@@ -156,7 +156,7 @@ async fn the_service_refuses_to_start_without_a_master_key() {
 async fn the_service_refuses_a_different_master_key_under_a_known_id() {
     let db = TestDatabase::create().await;
     let mut config = prepsync_tests::TestApp::config(&db);
-    api::state::app(db.pool().clone(), &config)
+    let _first = api::state::app(db.pool().clone(), &config)
         .await
         .expect("the first key is recorded");
     config.keys.master_key = Some(infrastructure::vault::KeyRing::generate_key());

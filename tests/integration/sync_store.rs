@@ -3,6 +3,7 @@
 //! connection; what it writes reads back through cqrs-es like any other aggregate.
 
 use application::ports::AggregateStore;
+use application::sync::RunContext;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::connection::{DatabaseName, OdooUrl, SourceKey, UrlPolicy};
 use domain::ids::{AccountId, Actor, ConnectionId};
@@ -12,7 +13,7 @@ use domain::sales_order::{
 };
 use domain::sync_run::{RunError, RunStatus, SyncCursor, SyncRun, SyncRunId, SyncTrigger};
 use infrastructure::event_store::PgAggregateStore;
-use infrastructure::sync_store::{PgSyncStore, RunContext, SyncStoreError};
+use infrastructure::sync_store::{PgSyncStore, SyncStoreError};
 use prepsync_tests::TestDatabase;
 use uuid::Uuid;
 
@@ -322,9 +323,24 @@ async fn the_stored_cursor_never_moves_back() {
     let db = TestDatabase::create().await;
     let store = PgSyncStore::new(db.pool().clone());
     let ctx = started_run(&store, ConnectionId::new()).await;
-    store.commit_batch(&ctx, vec![], cursor(9, 6)).await.unwrap();
-    store.commit_batch(&ctx, vec![], cursor(5, 1)).await.unwrap();
-    assert_eq!(store.cursor(&ctx.account_id, &ctx.source).await.unwrap(), cursor(9, 6));
-    store.commit_batch(&ctx, vec![], cursor(9, 8)).await.unwrap();
-    assert_eq!(store.cursor(&ctx.account_id, &ctx.source).await.unwrap(), cursor(9, 8));
+    store
+        .commit_batch(&ctx, vec![], cursor(9, 6))
+        .await
+        .unwrap();
+    store
+        .commit_batch(&ctx, vec![], cursor(5, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cursor(&ctx.account_id, &ctx.source).await.unwrap(),
+        cursor(9, 6)
+    );
+    store
+        .commit_batch(&ctx, vec![], cursor(9, 8))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.cursor(&ctx.account_id, &ctx.source).await.unwrap(),
+        cursor(9, 8)
+    );
 }

@@ -61,6 +61,7 @@ impl TestApp {
                 retry_min_delay_ms: 10,
                 retry_max_delay_ms: 100,
                 retry_total_ms: 1_000,
+                sync_lookback_seconds: 600,
                 test_connection_per_minute: 1_000,
             },
         }

@@ -32,6 +32,8 @@ pub struct UseCases {
     pub connections: Connections,
     /// Account settings.
     pub accounts: Accounts,
+    /// Sync runs.
+    pub syncs: application::sync::Syncs,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.

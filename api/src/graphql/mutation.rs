@@ -6,9 +6,9 @@ use async_graphql::{Context, MaybeUndefined, Object, Result, ID};
 use secrecy::SecretString;
 
 use super::errors::{invalid, GqlResult};
-use super::query::{caller, connection_id, use_cases};
+use super::query::{caller, connection_id, connection_id as connection_id_of, use_cases};
 use super::types::{
-    Account, AccountSettingsInput, Connection, ConnectionTest, CreateConnectionInput,
+    Account, AccountSettingsInput, Connection, ConnectionTest, CreateConnectionInput, SyncRunGql,
     UpdateConnectionInput,
 };
 
@@ -103,6 +103,19 @@ impl MutationRoot {
             .await
             .gql()?;
         Ok(view.into())
+    }
+
+    /// Starts syncing a connection now ("Sync Now") and returns the run; when the connection
+    /// already has a run pending or running, returns that run. Admins only.
+    #[graphql(complexity = 100)]
+    async fn sync_now(&self, ctx: &Context<'_>, connection_id: ID) -> Result<SyncRunGql> {
+        let caller = caller(ctx)?;
+        caller.require(Operation::RunSyncs).gql()?;
+        let id = connection_id_of(&connection_id)?;
+        let syncs = &use_cases(ctx)?.syncs;
+        let run_id = syncs.sync_now(caller, id).await.gql()?;
+        let run = syncs.get(caller, run_id).await.gql()?;
+        Ok(run.into())
     }
 
     /// Deletes an Odoo connection; what it synced stays. Admins only.

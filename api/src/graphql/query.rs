@@ -5,10 +5,11 @@ use async_graphql::{Context, Object, Result, ID};
 use domain::ids::ConnectionId;
 
 use super::errors::{token_expired, GqlResult};
-use super::types::{Account, Connection, Me};
+use super::types::{Account, Connection, Me, SyncRunGql};
 use super::UseCases;
 use crate::auth::TokenExpiry;
 use application::AppError;
+use domain::sync_run::SyncRunId;
 
 /// The query root.
 #[derive(Debug, Default)]
@@ -41,6 +42,16 @@ impl QueryRoot {
         Ok(views.into_iter().map(Connection::from).collect())
     }
 
+    /// One sync run of the account: its status, counts and error.
+    #[graphql(complexity = 50)]
+    async fn sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<SyncRunGql> {
+        let caller = caller(ctx)?;
+        caller.require(Operation::ReadSyncRuns).gql()?;
+        let id = run_id(&id)?;
+        let run = use_cases(ctx)?.syncs.get(caller, id).await.gql()?;
+        Ok(run.into())
+    }
+
     /// One Odoo connection of the account. Admins only.
     #[graphql(complexity = 50)]
     async fn connection(&self, ctx: &Context<'_>, id: ID) -> Result<Connection> {
@@ -50,6 +61,13 @@ impl QueryRoot {
         let view = use_cases(ctx)?.connections.get(caller, id).await.gql()?;
         Ok(view.into())
     }
+}
+
+/// A sync run id; text that is not one names nothing.
+pub(super) fn run_id(id: &ID) -> Result<SyncRunId> {
+    SyncRunId::parse(id.as_str())
+        .ok_or(AppError::NotFound)
+        .gql()
 }
 
 /// The verified caller of this request.

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::connection::{
     ConnectionTestResult, ConnectionView, Protocol, ResolvedProtocol, SyncMode, TestStage,
 };
+use domain::sync_run::{RunStatus, SyncRun, SyncTrigger};
 
 /// A caller's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -401,4 +402,129 @@ pub struct UpdateConnectionInput {
     pub order_date_from: MaybeUndefined<NaiveDate>,
     /// New last order date, or `null` for none.
     pub order_date_to: MaybeUndefined<NaiveDate>,
+}
+
+/// Where a sync run is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SyncRunStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// Importing.
+    Running,
+    /// Finished; every product line in scope is mapped.
+    Completed,
+    /// Stopped without finishing; see `error`.
+    Failed,
+    /// Finished with Odoo products not yet mapped to PrepStation items.
+    ResolutionRequired,
+}
+
+impl From<RunStatus> for SyncRunStatus {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Pending => Self::Pending,
+            RunStatus::Running => Self::Running,
+            RunStatus::Completed => Self::Completed,
+            RunStatus::Failed => Self::Failed,
+            RunStatus::ResolutionRequired => Self::ResolutionRequired,
+        }
+    }
+}
+
+/// What started a sync run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "SyncTrigger")]
+pub enum SyncTriggerGql {
+    /// "Sync Now".
+    Manual,
+    /// The connection's schedule.
+    Scheduled,
+    /// A full re-sync.
+    FullResync,
+}
+
+impl From<SyncTrigger> for SyncTriggerGql {
+    fn from(trigger: SyncTrigger) -> Self {
+        match trigger {
+            SyncTrigger::Manual => Self::Manual,
+            SyncTrigger::Scheduled => Self::Scheduled,
+            SyncTrigger::FullResync => Self::FullResync,
+        }
+    }
+}
+
+/// What a sync run has done.
+#[derive(Debug, SimpleObject)]
+#[graphql(name = "SyncCounts")]
+pub struct SyncCountsGql {
+    /// Orders read from Odoo.
+    pub fetched: u64,
+    /// Orders imported for the first time.
+    pub imported: u64,
+    /// Orders whose content changed (or that returned to the scope).
+    pub updated: u64,
+    /// Orders cancelled in Odoo.
+    pub cancelled: u64,
+    /// Orders deleted in Odoo.
+    pub removed: u64,
+    /// Orders that left the scope.
+    pub out_of_scope: u64,
+    /// Orders read again without change.
+    pub unchanged: u64,
+    /// Product lines in scope whose product is not mapped to an item.
+    pub unmapped_lines: u64,
+}
+
+/// One sync of a connection.
+#[derive(Debug, SimpleObject)]
+#[graphql(name = "SyncRun")]
+pub struct SyncRunGql {
+    /// The run's id.
+    pub id: ID,
+    /// The connection it syncs.
+    pub connection_id: Option<ID>,
+    /// What started it.
+    pub trigger: Option<SyncTriggerGql>,
+    /// Its status.
+    pub status: SyncRunStatus,
+    /// When it was asked for.
+    pub requested_at: Option<DateTime<Utc>>,
+    /// When a worker started it.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// What it has done.
+    pub counts: SyncCountsGql,
+    /// Why it failed.
+    pub error: Option<ErrorInfo>,
+}
+
+impl From<SyncRun> for SyncRunGql {
+    fn from(run: SyncRun) -> Self {
+        let counts = run.counts;
+        Self {
+            id: ID(run.id.map(|id| id.to_string()).unwrap_or_default()),
+            connection_id: run.connection_id.map(|id| ID(id.to_string())),
+            trigger: run.trigger.map(Into::into),
+            status: run.status.into(),
+            requested_at: run.requested_at,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+            counts: SyncCountsGql {
+                fetched: counts.fetched,
+                imported: counts.imported,
+                updated: counts.updated,
+                cancelled: counts.cancelled,
+                removed: counts.removed,
+                out_of_scope: counts.out_of_scope,
+                unchanged: counts.unchanged,
+                unmapped_lines: counts.unmapped_lines,
+            },
+            error: run.failure.map(|f| ErrorInfo {
+                code: f.code,
+                message: f.message,
+                hint: f.hint,
+            }),
+        }
+    }
 }

@@ -1,11 +1,14 @@
 //! The Odoo side of the application's ports, on the read-only client in `odoo/`: the staged
-//! connection test, the import scope of a connection, and the syntax check of user filters.
+//! connection test, the order feed a sync reads, the import scope of a connection, and the
+//! syntax check of user filters.
 
+mod feed;
 mod filters;
 pub mod orders;
 mod probe;
 mod scope;
 
+pub use feed::OdooOrderFeeds;
 pub use filters::OdooFilterSyntax;
 pub use probe::OdooProber;
 pub use scope::{import_scope, order_date_bounds};

@@ -1,0 +1,226 @@
+//! Sync Now against the Odoo sandbox over real HTTP: the first sync imports exactly the
+//! orders of the scope, once each, even when hundreds share one printed `write_date`; a second
+//! sync of unchanged data records no order event.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use odoo_sandbox::{Dataset, Sandbox, SandboxConfig, UserKind};
+use prepsync_tests::TestApp;
+use serde_json::{json, Value};
+
+use crate::connections::create;
+
+const RUN_FIELDS: &str = "id status trigger requestedAt startedAt finishedAt \
+    counts { fetched imported updated cancelled removed outOfScope unchanged unmappedLines } \
+    error { code message hint }";
+
+fn shared_datasets() -> PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        manifest.join("../../shared/odoo/datasets"),
+        manifest.join("../shared/odoo/datasets"),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+    .expect("shared/odoo/datasets beside the repository")
+}
+
+async fn connect(app: &TestApp, token: &str, sandbox: &Sandbox) -> Value {
+    let user = sandbox.user(UserKind::SalesAll);
+    let input = json!({
+        "name": "Sandbox",
+        "url": sandbox.url(),
+        "database": sandbox.database(),
+        "username": user.login,
+        "apiKey": user.api_key,
+    });
+    let created = create(app, token, input).await;
+    assert!(created["errors"].is_null(), "{created}");
+    created["data"]["createConnection"]["id"].clone()
+}
+
+async fn matching_orders(app: &TestApp, token: &str, connection: &Value) -> u64 {
+    let tested = app
+        .graphql(
+            token,
+            "mutation($id: ID!) { testConnection(id: $id) { ok matchingOrders } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    tested["data"]["testConnection"]["matchingOrders"]
+        .as_u64()
+        .expect("a count")
+}
+
+/// Starts a run and waits until it ends.
+async fn sync(app: &TestApp, token: &str, connection: &Value) -> Value {
+    let mutation =
+        format!("mutation($id: ID!) {{ syncNow(connectionId: $id) {{ {RUN_FIELDS} }} }}");
+    let started = app
+        .graphql(token, &mutation, json!({ "id": connection }))
+        .await;
+    let run_id = started["data"]["syncNow"]["id"].clone();
+    assert!(run_id.is_string(), "{started}");
+    let query = format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}");
+    for _ in 0..600 {
+        let run =
+            app.graphql(token, &query, json!({ "id": run_id })).await["data"]["syncRun"].clone();
+        if !matches!(run["status"].as_str(), Some("PENDING" | "RUNNING")) {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run did not end within a minute");
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_first_sync_imports_each_order_of_the_scope_once_even_when_hundreds_share_a_second() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let config = SandboxConfig::new(18).with_dataset(Dataset::Recorded {
+        dir: shared_datasets(),
+    });
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let expected = matching_orders(&app, &token, &connection).await;
+    assert!(
+        expected > 2000,
+        "the recorded data set has 2290 confirmed orders, got {expected}"
+    );
+
+    let run = sync(&app, &token, &connection).await;
+    assert_eq!(run["status"], "RESOLUTION_REQUIRED", "{run}");
+    assert_eq!(run["counts"]["imported"].as_u64(), Some(expected), "{run}");
+    let imported = count(
+        &app,
+        "SELECT count(DISTINCT aggregate_id) FROM events WHERE event_type = 'OrderImported'",
+    )
+    .await;
+    let events = count(
+        &app,
+        "SELECT count(*) FROM events WHERE event_type = 'OrderImported'",
+    )
+    .await;
+    assert_eq!((imported, events), (expected as i64, expected as i64));
+    assert!(run["counts"]["unmappedLines"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_second_sync_of_unchanged_orders_records_no_order_event() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    for version in [19, 16] {
+        let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
+        let connection = connect(&app, &token, &sandbox).await;
+        let expected = matching_orders(&app, &token, &connection).await;
+
+        let first = sync(&app, &token, &connection).await;
+        assert_eq!(
+            first["counts"]["imported"].as_u64(),
+            Some(expected),
+            "{version}: {first}"
+        );
+        let before = count(
+            &app,
+            "SELECT count(*) FROM events WHERE aggregate_type = 'sales_order'",
+        )
+        .await;
+
+        let second = sync(&app, &token, &connection).await;
+        assert_eq!(second["status"], first["status"], "{version}: {second}");
+        let counts = &second["counts"];
+        assert_eq!(
+            (counts["imported"].as_u64(), counts["updated"].as_u64()),
+            (Some(0), Some(0)),
+            "{second}"
+        );
+        let after = count(
+            &app,
+            "SELECT count(*) FROM events WHERE aggregate_type = 'sales_order'",
+        )
+        .await;
+        assert_eq!(before, after, "{version}");
+    }
+}
+
+#[tokio::test]
+async fn re_reading_orders_inside_the_look_back_window_costs_calls_not_events() {
+    let lookback = 3 * 366 * 24 * 3600;
+    let app = TestApp::spawn_with(|config| config.odoo.sync_lookback_seconds = lookback).await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    sync(&app, &token, &connection).await;
+    let before = count(
+        &app,
+        "SELECT count(*) FROM events WHERE aggregate_type = 'sales_order'",
+    )
+    .await;
+
+    let again = sync(&app, &token, &connection).await;
+    let counts = &again["counts"];
+    assert!(
+        counts["fetched"].as_u64().unwrap() > 0,
+        "the window was re-read: {again}"
+    );
+    assert_eq!(counts["imported"].as_u64(), Some(0));
+    assert_eq!(counts["updated"].as_u64(), Some(0));
+    let after = count(
+        &app,
+        "SELECT count(*) FROM events WHERE aggregate_type = 'sales_order'",
+    )
+    .await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_sync_that_cannot_authenticate_fails_with_the_guides_code() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let user = sandbox.user(UserKind::SalesAll);
+    let input = json!({
+        "name": "Wrong key", "url": sandbox.url(), "database": sandbox.database(),
+        "username": user.login, "apiKey": "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef",
+    });
+    let connection = create(&app, &token, input).await["data"]["createConnection"]["id"].clone();
+    let run = sync(&app, &token, &connection).await;
+    assert_eq!(run["status"], "FAILED");
+    assert_eq!(run["error"]["code"], "ODOO_AUTHENTICATION_FAILED", "{run}");
+    assert!(run["error"]["hint"].is_string());
+}
+
+#[tokio::test]
+async fn another_account_cannot_see_or_start_a_run() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let run = sync(&app, &token, &connection).await;
+
+    let other = app.token("globex", "admin");
+    let read = app
+        .graphql(
+            &other,
+            "query($id: ID!) { syncRun(id: $id) { id } }",
+            json!({ "id": run["id"] }),
+        )
+        .await;
+    assert_eq!(crate::connections::error_code(&read), Some("NOT_FOUND"));
+    let start = app
+        .graphql(
+            &other,
+            "mutation($id: ID!) { syncNow(connectionId: $id) { id } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    assert_eq!(crate::connections::error_code(&start), Some("NOT_FOUND"));
+}
