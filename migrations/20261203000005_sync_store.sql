@@ -25,10 +25,13 @@ CREATE TABLE sync_runs (
     status        text        NOT NULL,
     sequence      bigint      NOT NULL,
     requested_at  timestamptz NOT NULL,
+    heartbeat_at  timestamptz NOT NULL DEFAULT now(),
     finished_at   timestamptz
 );
 
--- One unfinished run per connection, whatever races between replicas.
+-- One unfinished run per connection, whatever races between replicas. A run whose worker
+-- stopped recording (heartbeat_at) for too long is closed as interrupted when the next is
+-- asked for.
 CREATE UNIQUE INDEX sync_runs_one_active_per_connection
     ON sync_runs (connection_id) WHERE status IN ('PENDING', 'RUNNING');
 

@@ -169,7 +169,8 @@ async fn rotate_key(config: DatabaseConfig, keys: KeyConfig) -> anyhow::Result<(
     let ring = key_ring(&keys)?;
     infrastructure::key_checks::ensure_keys_match(&pool, &ring).await?;
     let vault: Arc<dyn CredentialVault> = Arc::new(ring);
-    let ports = Ports::new(pool, vault, odoo_client::ClientOptions::default(), 0);
+    let stale = infrastructure::sync_store::PgSyncStore::DEFAULT_STALE_AFTER;
+    let ports = Ports::new(pool, vault, odoo_client::ClientOptions::default(), 0, stale);
     let store: Arc<dyn application::ports::AggregateStore<domain::connection::Connection>> =
         ports.connections.clone();
     let report =

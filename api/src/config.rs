@@ -144,6 +144,14 @@ pub struct OdooConfig {
         default_value_t = 600
     )]
     pub sync_lookback_seconds: u32,
+    /// Seconds a sync run may go without recording progress before the next Sync Now closes it
+    /// as interrupted (its process died) and starts anew from the last committed batch.
+    #[arg(
+        long = "sync-stale-seconds",
+        env = "PREPSYNC_SYNC_STALE_SECONDS",
+        default_value_t = 900
+    )]
+    pub sync_stale_seconds: u32,
     /// Connection tests each account may run per minute.
     #[arg(
         long = "test-connection-per-minute",

@@ -135,12 +135,14 @@ impl std::fmt::Debug for Ports {
 }
 
 impl Ports {
-    /// The PostgreSQL and Odoo implementations on one pool, with these keys.
+    /// The PostgreSQL and Odoo implementations on one pool, with these keys; sync runs silent
+    /// for `stale_after` count as interrupted.
     pub fn new(
         pool: PgPool,
         vault: Arc<dyn CredentialVault>,
         client: ClientOptions,
         tests_per_minute: u32,
+        stale_after: std::time::Duration,
     ) -> Self {
         Self {
             connections: Arc::new(PgAggregateStore::new(pool.clone())),
@@ -150,7 +152,7 @@ impl Ports {
             clock: Arc::new(SystemClock),
             prober: Arc::new(OdooProber::new(client)),
             runs: Arc::new(PgAggregateStore::new(pool.clone())),
-            sync_store: Arc::new(PgSyncStore::new(pool.clone())),
+            sync_store: Arc::new(PgSyncStore::with_stale_after(pool.clone(), stale_after)),
             feeds: Arc::new(OdooOrderFeeds::new(client)),
             filters: Arc::new(OdooFilterSyntax),
             limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
@@ -216,6 +218,7 @@ pub async fn app(
         Arc::new(ring),
         client,
         config.odoo.test_connection_per_minute,
+        std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
     );
     let lookback = chrono::Duration::seconds(i64::from(config.odoo.sync_lookback_seconds));
     let schema =

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use domain::connection::SourceKey;
 use domain::ids::{AccountId, Actor, ConnectionId};
-use domain::sales_order::{LineKind, ObservedOrder, Observation};
+use domain::sales_order::{LineKind, Observation, ObservedOrder};
 use domain::sync_run::{RunFailure, SyncCounts, SyncCursor, SyncRun, SyncRunId, SyncTrigger};
 use tracing::Instrument;
 use uuid::Uuid;
@@ -54,7 +54,12 @@ pub enum SyncStoreRefusal {
 #[async_trait]
 pub trait SyncStore: Send + Sync {
     /// Records a requested run unless the connection has one in progress.
-    async fn request(&self, ctx: &RunContext, trigger: SyncTrigger, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
+    async fn request(
+        &self,
+        ctx: &RunContext,
+        trigger: SyncTrigger,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal>;
     /// Marks the run started.
     async fn start(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
     /// Records a page of observed orders with the cursor after it, atomically.
@@ -65,11 +70,25 @@ pub trait SyncStore: Send + Sync {
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreRefusal>;
     /// Ends the run, completed or needing resolution.
-    async fn finish(&self, ctx: &RunContext, unmapped_lines: u64, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
+    async fn finish(
+        &self,
+        ctx: &RunContext,
+        unmapped_lines: u64,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal>;
     /// Ends the run as failed.
-    async fn fail(&self, ctx: &RunContext, failure: RunFailure, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
+    async fn fail(
+        &self,
+        ctx: &RunContext,
+        failure: RunFailure,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal>;
     /// Where reading a source continues.
-    async fn cursor(&self, account: &AccountId, source: &SourceKey) -> Result<Option<SyncCursor>, SyncStoreRefusal>;
+    async fn cursor(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<SyncCursor>, SyncStoreRefusal>;
 }
 
 /// One page of the source's order feed.
@@ -126,20 +145,31 @@ pub struct Syncs {
 
 impl std::fmt::Debug for Syncs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Syncs").field("lookback", &self.lookback).finish_non_exhaustive()
+        f.debug_struct("Syncs")
+            .field("lookback", &self.lookback)
+            .finish_non_exhaustive()
     }
 }
 
 impl Syncs {
     /// Wires the use cases to their ports; `lookback` is re-read before each run's cursor.
     pub fn new(connections: Connections, ports: SyncPorts, lookback: Duration) -> Self {
-        Self { connections, ports, lookback }
+        Self {
+            connections,
+            ports,
+            lookback,
+        }
     }
 
     /// A run of the caller's account.
     pub async fn get(&self, caller: &Caller, run_id: SyncRunId) -> Result<SyncRun, AppError> {
         caller.require(Operation::ReadSyncRuns)?;
-        let run = self.ports.runs.load(&run_id.to_string()).await.map_err(AppError::internal)?;
+        let run = self
+            .ports
+            .runs
+            .load(&run_id.to_string())
+            .await
+            .map_err(AppError::internal)?;
         match run.account_id.as_ref() {
             Some(account) if account == &caller.account_id => Ok(run),
             _ => Err(AppError::NotFound),
@@ -148,9 +178,16 @@ impl Syncs {
 
     /// Starts a run of a connection now and returns its id; when one is already pending or
     /// running, returns that one. The run continues in the background.
-    pub async fn sync_now(&self, caller: &Caller, connection_id: ConnectionId) -> Result<SyncRunId, AppError> {
+    pub async fn sync_now(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+    ) -> Result<SyncRunId, AppError> {
         caller.require(Operation::RunSyncs)?;
         let connection = self.connections.get(caller, connection_id).await?;
+        let target = self
+            .target(caller, connection_id, connection.settings.clone())
+            .await?;
         let ctx = RunContext {
             run_id: SyncRunId::new(),
             account_id: caller.account_id.clone(),
@@ -159,17 +196,22 @@ impl Syncs {
             actor: caller.actor.clone(),
             correlation_id: caller.correlation_id,
         };
-        match self.ports.store.request(&ctx, SyncTrigger::Manual, Utc::now()).await {
+        match self
+            .ports
+            .store
+            .request(&ctx, SyncTrigger::Manual, Utc::now())
+            .await
+        {
             Ok(()) => {}
             Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok(existing),
             Err(SyncStoreRefusal::Failed(error)) => return Err(AppError::Internal(error)),
         }
 
-        let target = self.target(caller, connection_id, connection.settings).await?;
+        let batch = connection.schedule.batch_size.get();
         let engine = self.clone();
         let span = tracing::info_span!("sync_run", run = %ctx.run_id, connection = %connection_id);
         let run_id = ctx.run_id;
-        tokio::spawn(async move { engine.run(ctx, target).await }.instrument(span));
+        tokio::spawn(async move { engine.run(ctx, target, batch).await }.instrument(span));
         Ok(run_id)
     }
 
@@ -180,13 +222,23 @@ impl Syncs {
         settings: domain::connection::ConnectionSettings,
     ) -> Result<ProbeTarget, AppError> {
         let api_key = self.connections.api_key(caller, connection_id).await?;
-        let account = self.ports.accounts.load(caller.account_id.as_str()).await.map_err(AppError::internal)?;
-        Ok(ProbeTarget { settings, api_key, time_zone: account.time_zone().clone() })
+        let account = self
+            .ports
+            .accounts
+            .load(caller.account_id.as_str())
+            .await
+            .map_err(AppError::internal)?;
+        Ok(ProbeTarget {
+            settings,
+            api_key,
+            time_zone: account.time_zone().clone(),
+        })
     }
 
-    /// Runs a requested run to its end. Failures end the run as failed with their cause.
-    pub async fn run(&self, ctx: RunContext, target: ProbeTarget) {
-        let outcome = self.import(&ctx, target).await;
+    /// Runs a requested run to its end, `batch` orders per call. Failures end the run as
+    /// failed with their cause.
+    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, batch: u16) {
+        let outcome = self.import(&ctx, target, batch).await;
         let ended = match outcome {
             Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
             Err(failure) => {
@@ -199,18 +251,35 @@ impl Syncs {
         }
     }
 
-    async fn import(&self, ctx: &RunContext, target: ProbeTarget) -> Result<u64, RunFailure> {
-        self.ports.store.start(ctx, Utc::now()).await.map_err(internal)?;
-        let batch = 100;
+    async fn import(
+        &self,
+        ctx: &RunContext,
+        target: ProbeTarget,
+        batch: u16,
+    ) -> Result<u64, RunFailure> {
+        self.ports
+            .store
+            .start(ctx, Utc::now())
+            .await
+            .map_err(internal)?;
         let mut feed = self.ports.feeds.open(target).await?;
-        let stored = self.ports.store.cursor(&ctx.account_id, &ctx.source).await.map_err(internal)?;
+        let stored = self
+            .ports
+            .store
+            .cursor(&ctx.account_id, &ctx.source)
+            .await
+            .map_err(internal)?;
         let mut from = self.starting_point(stored);
         let mut unmapped_lines = 0;
 
         loop {
             let page = feed.next_page(from, batch).await?;
             unmapped_lines += unmapped_product_lines(&page.orders);
-            self.ports.store.commit_batch(ctx, page.orders, Some(page.next)).await.map_err(internal)?;
+            self.ports
+                .store
+                .commit_batch(ctx, page.orders, Some(page.next))
+                .await
+                .map_err(internal)?;
             if page.exhausted {
                 return Ok(unmapped_lines);
             }
@@ -221,7 +290,9 @@ impl Syncs {
     /// The look-back window before the stored cursor, or the beginning for a new source.
     fn starting_point(&self, stored: Option<SyncCursor>) -> SyncCursor {
         let beginning = NaiveDateTime::default();
-        let second = stored.map_or(beginning, |c| c.second - self.lookback).max(beginning);
+        let second = stored
+            .map_or(beginning, |c| c.second - self.lookback)
+            .max(beginning);
         SyncCursor { second, last_id: 0 }
     }
 }
@@ -232,7 +303,10 @@ fn unmapped_product_lines(orders: &[ObservedOrder]) -> u64 {
     orders
         .iter()
         .filter_map(|o| match &o.observation {
-            Observation::Read { order, in_scope: true } => Some(order),
+            Observation::Read {
+                order,
+                in_scope: true,
+            } => Some(order),
             _ => None,
         })
         .flat_map(|order| order.lines.iter())

@@ -71,12 +71,24 @@ struct NewEvent {
 #[derive(Debug, Clone)]
 pub struct PgSyncStore {
     pool: PgPool,
+    stale_after: std::time::Duration,
 }
 
 impl PgSyncStore {
+    /// How long a run may go without recording anything before it counts as interrupted.
+    pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(900);
+
     /// A store on this pool.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            stale_after: Self::DEFAULT_STALE_AFTER,
+        }
+    }
+
+    /// A store that treats runs silent for `stale_after` as interrupted.
+    pub fn with_stale_after(pool: PgPool, stale_after: std::time::Duration) -> Self {
+        Self { pool, stale_after }
     }
 
     /// Records a requested run, unless the connection has one in progress.
@@ -100,8 +112,13 @@ impl PgSyncStore {
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
-            let active = active_run(&mut tx, &ctx.connection_id).await?;
-            return Err(SyncStoreError::RunInProgress(active));
+            let (active, stale) = active_run(&mut tx, &ctx.connection_id, self.stale_after).await?;
+            if !stale {
+                return Err(SyncStoreError::RunInProgress(active));
+            }
+            self.interrupt(&mut tx, ctx, active, at).await?;
+            tx.commit().await?;
+            return Box::pin(self.request(ctx, trigger, at)).await;
         }
 
         let command = SyncRunCommand::Request {
@@ -226,6 +243,37 @@ impl PgSyncStore {
         Ok(row.map(|(second, last_id)| SyncCursor { second, last_id }))
     }
 
+    /// Closes a run whose worker went silent as failed with `INTERRUPTED`.
+    async fn interrupt(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+        run_id: SyncRunId,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let stale = RunContext {
+            run_id,
+            ..ctx.clone()
+        };
+        let locked = self.lock_run(tx, &stale).await?;
+        let failure = RunFailure {
+            code: "INTERRUPTED".to_owned(),
+            message: "the sync stopped recording progress; its process died or lost its claim"
+                .to_owned(),
+            hint: Some(
+                "start the sync again; it continues from the last committed batch".to_owned(),
+            ),
+        };
+        let command = SyncRunCommand::Fail {
+            account_id: ctx.account_id.clone(),
+            failure,
+            at,
+        };
+        let events = locked.0.decide(command)?;
+        tracing::warn!(run = %run_id, "sync run interrupted");
+        self.append_run_events(tx, &stale, locked, events).await
+    }
+
     async fn run_step(
         &self,
         ctx: &RunContext,
@@ -290,7 +338,7 @@ impl PgSyncStore {
         }
         append(tx, ctx, rows).await?;
         sqlx::query(
-            "UPDATE sync_runs SET sequence = $2, status = $3,
+            "UPDATE sync_runs SET sequence = $2, status = $3, heartbeat_at = now(),
                     finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
               WHERE run_id = $1",
         )
@@ -379,18 +427,24 @@ impl PgSyncStore {
     }
 }
 
-/// The unfinished run of a connection, read in the transaction that found it.
+/// The unfinished run of a connection, read in the transaction that found it, and whether
+/// it has recorded nothing for `stale_after`.
 async fn active_run(
     tx: &mut Transaction<'_, Postgres>,
     connection: &ConnectionId,
-) -> Result<SyncRunId, SyncStoreError> {
-    let id: String = sqlx::query_scalar(
-        "SELECT run_id FROM sync_runs WHERE connection_id = $1 AND status IN ('PENDING', 'RUNNING')",
+    stale_after: std::time::Duration,
+) -> Result<(SyncRunId, bool), SyncStoreError> {
+    let (id, stale): (String, bool) = sqlx::query_as(
+        "SELECT run_id, heartbeat_at < now() - make_interval(secs => $2)
+           FROM sync_runs WHERE connection_id = $1 AND status IN ('PENDING', 'RUNNING')",
     )
     .bind(connection.to_string())
+    .bind(stale_after.as_secs_f64())
     .fetch_one(&mut **tx)
     .await?;
-    SyncRunId::parse(&id).ok_or_else(|| SyncStoreError::Corrupt(format!("run id {id:?}")))
+    let id =
+        SyncRunId::parse(&id).ok_or_else(|| SyncStoreError::Corrupt(format!("run id {id:?}")))?;
+    Ok((id, stale))
 }
 
 /// What is held of one order, with its stream's id and last sequence.

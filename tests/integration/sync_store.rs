@@ -344,3 +344,31 @@ async fn the_stored_cursor_never_moves_back() {
         cursor(9, 8)
     );
 }
+
+#[tokio::test]
+async fn a_run_that_stopped_recording_is_closed_as_interrupted_when_the_next_is_asked_for() {
+    let db = TestDatabase::create().await;
+    let store =
+        PgSyncStore::with_stale_after(db.pool().clone(), std::time::Duration::from_secs(60));
+    let connection = ConnectionId::new();
+    let dead = started_run(&store, connection).await;
+    let fresh = context(connection);
+    let refused = store.request(&fresh, SyncTrigger::Manual, now()).await;
+    assert!(matches!(refused, Err(SyncStoreError::RunInProgress(id)) if id == dead.run_id));
+
+    sqlx::query("UPDATE sync_runs SET heartbeat_at = now() - interval '2 minutes'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    store
+        .request(&fresh, SyncTrigger::Manual, now())
+        .await
+        .unwrap();
+
+    let runs = PgAggregateStore::<SyncRun>::new(db.pool().clone());
+    let closed = runs.load(&dead.run_id.to_string()).await.unwrap();
+    assert_eq!(closed.status, RunStatus::Failed);
+    assert_eq!(closed.failure.unwrap().code, "INTERRUPTED");
+    let pending = runs.load(&fresh.run_id.to_string()).await.unwrap();
+    assert_eq!(pending.status, RunStatus::Pending);
+}

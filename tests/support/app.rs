@@ -62,6 +62,7 @@ impl TestApp {
                 retry_max_delay_ms: 100,
                 retry_total_ms: 1_000,
                 sync_lookback_seconds: 600,
+                sync_stale_seconds: 900,
                 test_connection_per_minute: 1_000,
             },
         }
