@@ -182,6 +182,32 @@ async fn re_reading_orders_inside_the_look_back_window_costs_calls_not_events() 
 }
 
 #[tokio::test]
+async fn a_users_filter_and_date_range_bound_what_is_imported() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let all = matching_orders(&app, &token, &connection).await;
+    let update = "mutation($id: ID!, $input: UpdateConnectionInput!) { updateConnection(id: $id, input: $input) { id } }";
+    let narrowed = json!({ "domainFilter": "[('state', '=', 'sale'), ('locked', '=', False)]", "orderDateFrom": "2024-07-01" });
+    let changed = app
+        .graphql(
+            &token,
+            update,
+            json!({ "id": connection, "input": narrowed }),
+        )
+        .await;
+    assert!(changed["errors"].is_null(), "{changed}");
+    let expected = matching_orders(&app, &token, &connection).await;
+    assert!(expected > 0 && expected < all, "{expected} of {all}");
+
+    let run = sync(&app, &token, &connection).await;
+    assert_eq!(run["counts"]["imported"].as_u64(), Some(expected), "{run}");
+    let held = count(&app, "SELECT count(*) FROM held_orders WHERE in_scope").await;
+    assert_eq!(held, expected as i64);
+}
+
+#[tokio::test]
 async fn a_sync_that_cannot_authenticate_fails_with_the_guides_code() {
     let app = TestApp::spawn().await;
     let token = app.token("acme", "admin");
