@@ -64,7 +64,7 @@ pub fn response(status: u16, content_type: &str, body: impl Into<Body>) -> Respo
 
 /// A JSON answer.
 pub fn json_response(status: u16, value: &serde_json::Value) -> Response {
-    response(status, JSON, value.to_string())
+    response(status, JSON, serde_json::to_vec(value).unwrap_or_default())
 }
 
 /// Werkzeug's plain "404 Not Found" page.

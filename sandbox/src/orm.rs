@@ -542,6 +542,8 @@ fn render(env: Env, model: &Model, record: &Record, fields: &[String]) -> Value 
 fn field_value(env: Env, model: &Model, record: &Record, field: &str) -> Value {
     let stored = record.values.get(field);
     match (model.name.as_str(), field, stored) {
+        (_, "id" | "write_date" | "create_date", _) => record.read_value(model, field),
+        (_, _, Some(value)) => value.clone(),
         ("sale.order.line", "parent_id", None) => line_parent(env, record),
         ("sale.order.line", "price_total", None) => record
             .values

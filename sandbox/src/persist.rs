@@ -147,9 +147,16 @@ fn load(path: &Path, expected: &Header, database: &mut Database) -> Result<(), D
             return check_header(path, text, expected);
         }
         let row: Row = serde_json::from_str(text).map_err(|e| bad_line(path, line, e))?;
-        let record = record_of(&row).ok_or_else(|| format_error(path, line, "bad date".into()))?;
-        let model = row.model.into_owned();
-        database.tables.entry(model).or_default().put(record);
+        let model = row.model.clone();
+        let record = record_of(row).ok_or_else(|| format_error(path, line, "bad date".into()))?;
+        match database.tables.get_mut(model.as_ref()) {
+            Some(table) => table.put(record),
+            None => database
+                .tables
+                .entry(model.into_owned())
+                .or_default()
+                .put(record),
+        }
         Ok(())
     })?;
     match checked {
@@ -171,13 +178,13 @@ fn check_header(path: &Path, text: &str, expected: &Header) -> Result<(), Datase
     Err(format_error(path, 1, message))
 }
 
-fn record_of(row: &Row) -> Option<Record> {
+fn record_of(row: Row) -> Option<Record> {
     let parse = |text: &str| NaiveDateTime::parse_from_str(text, STAMP_FORMAT).ok();
     Some(Record {
         id: row.id,
-        values: row.values.clone().into_owned(),
         write_date: parse(&row.write_date)?,
         create_date: parse(&row.create_date)?,
+        values: row.values.into_owned(),
     })
 }
 

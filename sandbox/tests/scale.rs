@@ -5,7 +5,7 @@
 //! run over 100,000 orders starts the `odoo-sandbox` binary in its own process, reports the
 //! processor time it spent (read from `/proc`, so Linux only), and is ignored by default; run it
 //! with
-//! `cargo test -p odoo-sandbox --release --test scale -- --ignored --nocapture`.
+//! `cargo test -p odoo-sandbox --release --test scale -- --ignored --nocapture --test-threads 1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -193,7 +193,7 @@ struct Process {
 }
 
 impl Process {
-    async fn start(orders: usize) -> Process {
+    async fn start(orders: usize, extra: &[&str]) -> Process {
         let mut child = Command::new(env!("CARGO_BIN_EXE_odoo-sandbox"))
             .args([
                 "--odoo-version",
@@ -204,6 +204,7 @@ impl Process {
                 "1",
             ])
             .args(["--orders", &orders.to_string()])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -225,6 +226,7 @@ impl Process {
             uid: words[2].parse().unwrap(),
             key: words[words.len() - 1].to_owned(),
         };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Process { child, target }
     }
 
@@ -242,7 +244,7 @@ impl Process {
 #[ignore = "times a download of 100,000 orders; run in release with --ignored --nocapture"]
 async fn a_download_of_one_hundred_thousand_orders_is_timed() {
     let started = Instant::now();
-    let process = Process::start(100_000).await;
+    let process = Process::start(100_000, &[]).await;
     let start_up = started.elapsed();
 
     let cpu_before = process.cpu();
@@ -263,4 +265,32 @@ async fn a_download_of_one_hundred_thousand_orders_is_timed() {
         seen.line_ids.len(),
         sandbox_cpu.as_secs_f64()
     );
+}
+
+#[tokio::test]
+#[ignore = "times starts from a data directory of 100,000 orders; run in release with --ignored --nocapture"]
+async fn starts_from_a_data_directory_of_one_hundred_thousand_orders_are_timed() {
+    let dir = std::env::temp_dir().join(format!("odoo-sandbox-scale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let args = ["--data-dir", dir.to_str().unwrap()];
+
+    let started = Instant::now();
+    drop(Process::start(100_000, &args).await);
+    let first = started.elapsed();
+    let started = Instant::now();
+    let process = Process::start(100_000, &args).await;
+    let second = started.elapsed();
+
+    let seen = download(&process.target, 1000).await;
+    assert_each_once(&seen, 100_000);
+    let size = std::fs::metadata(dir.join("odoo-18-data.jsonl"))
+        .unwrap()
+        .len();
+    println!(
+        "first start (generate and write) {:.2} s; second start (read) {:.2} s; data file {} MB",
+        first.as_secs_f64(),
+        second.as_secs_f64(),
+        size / 1_000_000
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
