@@ -35,10 +35,13 @@ CREATE TABLE sync_runs (
 CREATE UNIQUE INDEX sync_runs_one_active_per_connection
     ON sync_runs (connection_id) WHERE status IN ('PENDING', 'RUNNING');
 
+-- Where reading each source continues, per feed: `orders` (by the orders' write_date) and
+-- `lines` (by the lines' write_date, for edits that move only a line).
 CREATE TABLE sync_cursors (
     account_id    text      NOT NULL,
     source_digest text      NOT NULL,
+    feed          text      NOT NULL CHECK (feed IN ('orders', 'lines')),
     second        timestamp NOT NULL,
     last_id       bigint    NOT NULL,
-    PRIMARY KEY (account_id, source_digest)
+    PRIMARY KEY (account_id, source_digest, feed)
 );

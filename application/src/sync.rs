@@ -3,9 +3,13 @@
 //! dies loses nothing and repeats nothing; the next run re-reads a look-back window before
 //! its cursor, which costs calls, not events.
 //!
-//! TODO(#4): following line-only edits, the periodic deletion check, leases across replicas,
-//! cancellation, full re-syncs and live progress.
+//! Two feeds are read in turn: orders by their `write_date`, then lines by theirs, since an
+//! edit of a line's text moves only the line.
+//!
+//! TODO(#4): the periodic deletion check, cancellation, full re-syncs, run lists and live
+//! progress. TODO(#6): leases across replicas and the schedule.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -50,6 +54,25 @@ pub enum SyncStoreRefusal {
     Failed(#[source] anyhow::Error),
 }
 
+/// Which of a source's change feeds a cursor belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feed {
+    /// Orders, by their `write_date`.
+    Orders,
+    /// Order lines, by theirs: an edit of a line's text moves only the line's `write_date`.
+    Lines,
+}
+
+impl Feed {
+    /// The feed's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Orders => "orders",
+            Self::Lines => "lines",
+        }
+    }
+}
+
 /// Where runs, their batches and the cursors of sources are recorded.
 #[async_trait]
 pub trait SyncStore: Send + Sync {
@@ -62,11 +85,12 @@ pub trait SyncStore: Send + Sync {
     ) -> Result<(), SyncStoreRefusal>;
     /// Marks the run started.
     async fn start(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
-    /// Records a page of observed orders with the cursor after it, atomically.
+    /// Records a page of observed orders with the cursor of its feed after it, atomically.
     async fn commit_batch(
         &self,
         ctx: &RunContext,
         orders: Vec<ObservedOrder>,
+        feed: Feed,
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreRefusal>;
     /// Ends the run, completed or needing resolution.
@@ -83,11 +107,12 @@ pub trait SyncStore: Send + Sync {
         failure: RunFailure,
         at: DateTime<Utc>,
     ) -> Result<(), SyncStoreRefusal>;
-    /// Where reading a source continues.
+    /// Where reading a feed of a source continues.
     async fn cursor(
         &self,
         account: &AccountId,
         source: &SourceKey,
+        feed: Feed,
     ) -> Result<Option<SyncCursor>, SyncStoreRefusal>;
 }
 
@@ -105,8 +130,14 @@ pub struct FeedPage {
 /// Orders of a source in the order they changed.
 #[async_trait]
 pub trait OrderFeed: Send {
-    /// Up to `limit` orders changed at or after `from`.
-    async fn next_page(&mut self, from: SyncCursor, limit: u16) -> Result<FeedPage, RunFailure>;
+    /// Up to `limit` orders of a feed changed at or after `from`: orders that changed, or
+    /// orders whose lines changed.
+    async fn next_page(
+        &mut self,
+        feed: Feed,
+        from: SyncCursor,
+        limit: u16,
+    ) -> Result<FeedPage, RunFailure>;
 }
 
 /// Opens order feeds on sources.
@@ -251,6 +282,8 @@ impl Syncs {
         }
     }
 
+    /// Reads the orders feed, then the lines feed, committing each page. Returns the product
+    /// lines of the orders in scope it saw.
     async fn import(
         &self,
         ctx: &RunContext,
@@ -263,25 +296,64 @@ impl Syncs {
             .await
             .map_err(internal)?;
         let mut feed = self.ports.feeds.open(target).await?;
-        let stored = self
-            .ports
-            .store
-            .cursor(&ctx.account_id, &ctx.source)
-            .await
-            .map_err(internal)?;
-        let mut from = self.starting_point(stored);
-        let mut unmapped_lines = 0;
+        let mut unmapped = HashMap::new();
 
+        let orders_from = self.stored(ctx, Feed::Orders).await?;
+        let orders_end = self
+            .drain(
+                ctx,
+                feed.as_mut(),
+                Feed::Orders,
+                orders_from,
+                batch,
+                &mut unmapped,
+            )
+            .await?;
+        // A source read for the first time has just been read whole: its lines need following
+        // only from where the orders ended.
+        let lines_from = self.stored(ctx, Feed::Lines).await?.or(Some(orders_end));
+        self.drain(
+            ctx,
+            feed.as_mut(),
+            Feed::Lines,
+            lines_from,
+            batch,
+            &mut unmapped,
+        )
+        .await?;
+        Ok(unmapped.values().sum())
+    }
+
+    async fn stored(&self, ctx: &RunContext, feed: Feed) -> Result<Option<SyncCursor>, RunFailure> {
+        self.ports
+            .store
+            .cursor(&ctx.account_id, &ctx.source, feed)
+            .await
+            .map_err(internal)
+    }
+
+    /// Reads one feed to its end from the look-back window before `stored`; returns where it
+    /// ended.
+    async fn drain(
+        &self,
+        ctx: &RunContext,
+        source: &mut dyn OrderFeed,
+        feed: Feed,
+        stored: Option<SyncCursor>,
+        batch: u16,
+        unmapped: &mut HashMap<i64, u64>,
+    ) -> Result<SyncCursor, RunFailure> {
+        let mut from = self.starting_point(stored);
         loop {
-            let page = feed.next_page(from, batch).await?;
-            unmapped_lines += unmapped_product_lines(&page.orders);
-            self.ports
-                .store
-                .commit_batch(ctx, page.orders, Some(page.next))
+            let page = source.next_page(feed, from, batch).await?;
+            record_unmapped(&page.orders, unmapped);
+            let store = &self.ports.store;
+            store
+                .commit_batch(ctx, page.orders, feed, Some(page.next))
                 .await
                 .map_err(internal)?;
             if page.exhausted {
-                return Ok(unmapped_lines);
+                return Ok(page.next);
             }
             from = page.next;
         }
@@ -297,21 +369,24 @@ impl Syncs {
     }
 }
 
-/// Product lines of orders in scope. Until products can be mapped to items, each counts as
-/// unmapped. TODO(#5): ask the product mapping.
-fn unmapped_product_lines(orders: &[ObservedOrder]) -> u64 {
-    orders
-        .iter()
-        .filter_map(|o| match &o.observation {
+/// Notes the product lines of each order in scope (the latest reading of an order wins).
+/// Until products can be mapped to items, each counts as unmapped. TODO(#5): ask the product
+/// mapping.
+fn record_unmapped(orders: &[ObservedOrder], unmapped: &mut HashMap<i64, u64>) {
+    for observed in orders {
+        let lines = match &observed.observation {
             Observation::Read {
                 order,
                 in_scope: true,
-            } => Some(order),
-            _ => None,
-        })
-        .flat_map(|order| order.lines.iter())
-        .filter(|line| line.kind == LineKind::Product)
-        .count() as u64
+            } => order
+                .lines
+                .iter()
+                .filter(|line| line.kind == LineKind::Product)
+                .count() as u64,
+            _ => 0,
+        };
+        unmapped.insert(observed.source_order_id, lines);
+    }
 }
 
 fn internal(error: SyncStoreRefusal) -> RunFailure {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use application::sync::{RunContext, SyncStore, SyncStoreRefusal};
+use application::sync::{Feed, RunContext, SyncStore, SyncStoreRefusal};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cqrs_es::DomainEvent;
@@ -178,12 +178,24 @@ impl PgSyncStore {
         self.run_step(ctx, command).await
     }
 
-    /// Records a batch: what changed in each order, the run's counts and the cursor after
-    /// the batch, all in one transaction. Returns what the batch did.
+    /// Records a batch of the orders feed; see [`PgSyncStore::commit_feed_batch`].
     pub async fn commit_batch(
         &self,
         ctx: &RunContext,
         orders: Vec<ObservedOrder>,
+        cursor: Option<SyncCursor>,
+    ) -> Result<SyncCounts, SyncStoreError> {
+        self.commit_feed_batch(ctx, orders, Feed::Orders, cursor)
+            .await
+    }
+
+    /// Records a batch: what changed in each order, the run's counts and the cursor of the
+    /// feed after the batch, all in one transaction. Returns what the batch did.
+    pub async fn commit_feed_batch(
+        &self,
+        ctx: &RunContext,
+        orders: Vec<ObservedOrder>,
+        feed: Feed,
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreError> {
         let mut tx = self.pool.begin().await?;
@@ -210,10 +222,11 @@ impl PgSyncStore {
             }
         }
 
+        let recorded_cursor = cursor.filter(|_| feed == Feed::Orders);
         let command = SyncRunCommand::RecordBatch {
             account_id: ctx.account_id.clone(),
             counts,
-            cursor,
+            cursor: recorded_cursor,
         };
         let run_events = locked.0.decide(command)?;
         self.write_held(&mut tx, ctx, &held, &events).await?;
@@ -221,23 +234,35 @@ impl PgSyncStore {
         self.append_run_events(&mut tx, ctx, locked, run_events)
             .await?;
         if let Some(cursor) = cursor {
-            save_cursor(&mut tx, ctx, cursor).await?;
+            save_cursor(&mut tx, ctx, feed, cursor).await?;
         }
         tx.commit().await?;
         Ok(counts)
     }
 
-    /// Where reading the context's source continues, if it was ever read.
+    /// Where reading a source's orders feed continues, if it was ever read.
     pub async fn cursor(
         &self,
         account: &AccountId,
         source: &SourceKey,
     ) -> Result<Option<SyncCursor>, SyncStoreError> {
+        self.feed_cursor(account, source, Feed::Orders).await
+    }
+
+    /// Where reading a feed of a source continues, if it was ever read.
+    pub async fn feed_cursor(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        feed: Feed,
+    ) -> Result<Option<SyncCursor>, SyncStoreError> {
         let row: Option<(NaiveDateTime, i64)> = sqlx::query_as(
-            "SELECT second, last_id FROM sync_cursors WHERE account_id = $1 AND source_digest = $2",
+            "SELECT second, last_id FROM sync_cursors
+              WHERE account_id = $1 AND source_digest = $2 AND feed = $3",
         )
         .bind(account.as_str())
         .bind(source.digest())
+        .bind(feed.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(second, last_id)| SyncCursor { second, last_id }))
@@ -545,15 +570,21 @@ async fn append(
 async fn save_cursor(
     tx: &mut Transaction<'_, Postgres>,
     ctx: &RunContext,
+    feed: Feed,
     cursor: SyncCursor,
 ) -> Result<(), SyncStoreError> {
     sqlx::query(
-        "INSERT INTO sync_cursors (account_id, source_digest, second, last_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (account_id, source_digest) DO UPDATE
-            SET (second, last_id) = (SELECT * FROM (VALUES (EXCLUDED.second, EXCLUDED.last_id), (sync_cursors.second, sync_cursors.last_id)) AS c(second, last_id) ORDER BY 1 DESC, 2 DESC LIMIT 1)",
+        "INSERT INTO sync_cursors (account_id, source_digest, feed, second, last_id)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id, source_digest, feed) DO UPDATE
+            SET (second, last_id) = (
+                SELECT * FROM (VALUES (EXCLUDED.second, EXCLUDED.last_id),
+                                      (sync_cursors.second, sync_cursors.last_id)) AS c(second, last_id)
+                 ORDER BY 1 DESC, 2 DESC LIMIT 1)",
     )
     .bind(ctx.account_id.as_str())
     .bind(ctx.source.digest())
+    .bind(feed.as_str())
     .bind(cursor.second)
     .bind(cursor.last_id)
     .execute(&mut **tx)
@@ -652,9 +683,10 @@ impl SyncStore for PgSyncStore {
         &self,
         ctx: &RunContext,
         orders: Vec<ObservedOrder>,
+        feed: Feed,
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreRefusal> {
-        Ok(PgSyncStore::commit_batch(self, ctx, orders, cursor).await?)
+        Ok(PgSyncStore::commit_feed_batch(self, ctx, orders, feed, cursor).await?)
     }
 
     async fn finish(
@@ -679,7 +711,8 @@ impl SyncStore for PgSyncStore {
         &self,
         account: &AccountId,
         source: &SourceKey,
+        feed: Feed,
     ) -> Result<Option<SyncCursor>, SyncStoreRefusal> {
-        Ok(PgSyncStore::cursor(self, account, source).await?)
+        Ok(PgSyncStore::feed_cursor(self, account, source, feed).await?)
     }
 }

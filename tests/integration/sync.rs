@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use odoo_sandbox::{Dataset, Sandbox, SandboxConfig, UserKind};
+use odoo_sandbox::{Dataset, LineChanges, Sandbox, SandboxConfig, UserKind};
 use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
@@ -205,6 +205,94 @@ async fn a_users_filter_and_date_range_bound_what_is_imported() {
     assert_eq!(run["counts"]["imported"].as_u64(), Some(expected), "{run}");
     let held = count(&app, "SELECT count(*) FROM held_orders WHERE in_scope").await;
     assert_eq!(held, expected as i64);
+}
+
+/// In-scope orders held after a sync, by their id in the source.
+async fn held_in_scope(app: &TestApp) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT source_order_id FROM held_orders WHERE in_scope ORDER BY source_order_id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn events_of(app: &TestApp, source_order_id: i64) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT e.event_type FROM events e JOIN held_orders h ON h.aggregate_id = e.aggregate_id
+          WHERE h.source_order_id = $1 ORDER BY e.sequence",
+    )
+    .bind(source_order_id)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn changes_cancellations_and_line_only_edits_each_record_exactly_their_event() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    for version in [18, 19] {
+        let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
+        let connection = connect(&app, &token, &sandbox).await;
+        sync(&app, &token, &connection).await;
+        let held = held_in_scope(&app).await;
+        let (changed, cancelled, edited) = (held[0], held[1], held[2]);
+        let control = sandbox.control();
+        let line_of = |order: i64| {
+            control.order(order).unwrap()["order_line"][0]
+                .as_i64()
+                .unwrap()
+        };
+
+        control
+            .update_line(
+                line_of(changed),
+                LineChanges {
+                    quantity: Some(97.0),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        control.cancel_order(cancelled).unwrap();
+        control
+            .update_line(
+                line_of(edited),
+                LineChanges {
+                    name: Some("Only the text changed".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let run = sync(&app, &token, &connection).await;
+
+        let counts = &run["counts"];
+        assert_eq!(
+            (counts["updated"].as_u64(), counts["cancelled"].as_u64()),
+            (Some(2), Some(1)),
+            "{version}: {run}"
+        );
+        assert_eq!(counts["imported"].as_u64(), Some(0), "{version}: {run}");
+        assert_eq!(
+            events_of(&app, changed).await,
+            ["OrderImported", "OrderUpdated"],
+            "{version}"
+        );
+        assert_eq!(
+            events_of(&app, cancelled).await,
+            ["OrderImported", "OrderCancelled"],
+            "{version}"
+        );
+        assert_eq!(
+            events_of(&app, edited).await,
+            ["OrderImported", "OrderUpdated"],
+            "{version}"
+        );
+        sqlx::query("TRUNCATE held_orders")
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! The order feed of an Odoo source: every order changed at or after a cursor, in the order
-//! Odoo stamped them, whatever the scope (orders already held are followed wherever they
-//! go), each marked with whether it is in the connection's scope.
+//! The change feeds of an Odoo source: every order changed at or after a cursor, or every
+//! order whose lines changed (a line's text can change without moving its order), in the
+//! order Odoo stamped them, whatever the scope (orders already held are followed wherever
+//! they go), each marked with whether it is in the connection's scope.
 //!
 //! Odoo prints `write_date` truncated to the second while storing microseconds, so many
 //! orders share one printed second and their order within it is not their id order. A page
@@ -13,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 
 use application::ports::ProbeTarget;
-use application::sync::{FeedPage, OrderFeed, OrderFeeds};
+use application::sync::{Feed, FeedPage, OrderFeed, OrderFeeds};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDateTime};
 use domain::connection::Protocol;
@@ -84,10 +85,29 @@ struct OdooOrderFeed {
     catalog: Catalog,
 }
 
+/// A record of a feed with the place it gives in that feed.
+struct Stamped {
+    cursor: Option<SyncCursor>,
+    order_id: i64,
+    order: Option<SalesOrder>,
+}
+
 #[async_trait]
 impl OrderFeed for OdooOrderFeed {
-    async fn next_page(&mut self, from: SyncCursor, limit: u16) -> Result<FeedPage, RunFailure> {
-        let (orders, next, exhausted) = self.changed_orders(from, limit).await.map_err(failure)?;
+    async fn next_page(
+        &mut self,
+        feed: Feed,
+        from: SyncCursor,
+        limit: u16,
+    ) -> Result<FeedPage, RunFailure> {
+        let (stamped, next, exhausted) = self.changed(feed, from, limit).await.map_err(failure)?;
+        let orders = match feed {
+            Feed::Orders => stamped.into_iter().filter_map(|s| s.order).collect(),
+            Feed::Lines => {
+                let ids: Vec<i64> = unique(stamped.iter().map(|s| s.order_id)).collect();
+                self.orders_by_id(&ids).await.map_err(failure)?
+            }
+        };
         let observed = self.observe(orders).await.map_err(failure)?;
         Ok(FeedPage {
             orders: observed,
@@ -98,11 +118,14 @@ impl OrderFeed for OdooOrderFeed {
 }
 
 impl OdooOrderFeed {
-    async fn changed_orders(
+    /// Up to `limit` records of the feed changed at or after `from`, the cursor after them and
+    /// whether nothing more changed.
+    async fn changed(
         &self,
+        feed: Feed,
         from: SyncCursor,
         limit: u16,
-    ) -> Result<(Vec<SalesOrder>, SyncCursor, bool), OdooError> {
+    ) -> Result<(Vec<Stamped>, SyncCursor, bool), OdooError> {
         let limit = usize::from(limit.max(1));
         let second_end = from.second + Duration::seconds(1);
         let bucket = Domain::all(vec![
@@ -110,11 +133,14 @@ impl OdooOrderFeed {
             Condition::new("write_date", Operator::Lt, odoo_time(second_end).as_str()),
             Condition::new("id", Operator::Gt, from.last_id),
         ]);
-        let mut orders = self.orders(bucket, "id asc", limit).await?;
-        if orders.len() == limit {
-            let last_id = orders.last().map_or(from.last_id, |o| o.id);
+        let mut records = self.fetch(feed, bucket, "id asc", limit).await?;
+        if records.len() == limit {
+            let last_id = records
+                .last()
+                .and_then(|r| r.cursor)
+                .map_or(from.last_id, |c| c.last_id);
             return Ok((
-                orders,
+                records,
                 SyncCursor {
                     second: from.second,
                     last_id,
@@ -123,34 +149,36 @@ impl OdooOrderFeed {
             ));
         }
 
-        let room = limit - orders.len();
+        let room = limit - records.len();
         let later = Domain::all(vec![Condition::new(
             "write_date",
             Operator::Ge,
             odoo_time(second_end).as_str(),
         )]);
-        let mut after = self.orders(later, "write_date asc, id asc", room).await?;
+        let mut after = self
+            .fetch(feed, later, "write_date asc, id asc", room)
+            .await?;
         if after.len() < room {
             let next = after
                 .iter()
-                .chain(orders.iter())
-                .filter_map(cursor_of)
+                .chain(records.iter())
+                .filter_map(|r| r.cursor)
                 .max()
                 .unwrap_or(from);
-            orders.append(&mut after);
-            return Ok((orders, next, true));
+            records.append(&mut after);
+            return Ok((records, next, true));
         }
 
         let last_second = after
             .iter()
-            .filter_map(cursor_of)
+            .filter_map(|r| r.cursor)
             .map(|c| c.second)
             .max()
             .unwrap_or(second_end);
-        after.retain(|o| cursor_of(o).is_some_and(|c| c.second < last_second));
-        orders.append(&mut after);
+        after.retain(|r| r.cursor.is_some_and(|c| c.second < last_second));
+        records.append(&mut after);
         Ok((
-            orders,
+            records,
             SyncCursor {
                 second: last_second,
                 last_id: 0,
@@ -159,15 +187,53 @@ impl OdooOrderFeed {
         ))
     }
 
-    async fn orders(
+    async fn fetch(
         &self,
+        feed: Feed,
         domain: Domain,
         order: &str,
         limit: usize,
-    ) -> Result<Vec<SalesOrder>, OdooError> {
+    ) -> Result<Vec<Stamped>, OdooError> {
         let limit =
             NonZeroU32::new(u32::try_from(limit).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN);
-        self.session.sales_orders(domain, order, limit, 0).await
+        match feed {
+            Feed::Orders => {
+                let orders = self.session.sales_orders(domain, order, limit, 0).await?;
+                Ok(orders
+                    .into_iter()
+                    .map(|o| Stamped {
+                        cursor: stamp(o.id, o.write_date),
+                        order_id: o.id,
+                        order: Some(o),
+                    })
+                    .collect())
+            }
+            Feed::Lines => {
+                let query = SearchRead::new(
+                    "sale.order.line",
+                    domain,
+                    &["order_id", "write_date"],
+                    limit,
+                )
+                .order_by(order);
+                let records = self.session.search_read(&query).await?;
+                records.iter().map(line_stamp).collect()
+            }
+        }
+    }
+
+    async fn orders_by_id(&self, ids: &[i64]) -> Result<Vec<SalesOrder>, OdooError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values = ids
+            .iter()
+            .map(|id| DomainValue::Int(*id))
+            .collect::<Vec<_>>();
+        let domain = Domain::all(vec![Condition::new("id", Operator::In, values)]);
+        let limit = NonZeroU32::new(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN);
+        self.session.sales_orders(domain, "id asc", limit, 0).await
     }
 
     async fn observe(&mut self, orders: Vec<SalesOrder>) -> Result<Vec<ObservedOrder>, OdooError> {
@@ -275,10 +341,20 @@ fn unique(ids: impl Iterator<Item = i64>) -> impl Iterator<Item = i64> {
     ids.filter(move |id| seen.insert(*id))
 }
 
-fn cursor_of(order: &SalesOrder) -> Option<SyncCursor> {
-    order.write_date.map(|at| SyncCursor {
+fn stamp(id: i64, write_date: Option<chrono::DateTime<chrono::Utc>>) -> Option<SyncCursor> {
+    write_date.map(|at| SyncCursor {
         second: at.naive_utc(),
-        last_id: order.id,
+        last_id: id,
+    })
+}
+
+fn line_stamp(record: &odoo_client::record::Record) -> Result<Stamped, OdooError> {
+    let id = record.id()?;
+    let order = record.many2one("order_id")?;
+    Ok(Stamped {
+        cursor: stamp(id, record.datetime("write_date")?),
+        order_id: order.map_or(0, |o| o.id),
+        order: None,
     })
 }
 
