@@ -26,6 +26,7 @@ CREATE TABLE sync_runs (
     sequence      bigint      NOT NULL,
     requested_at  timestamptz NOT NULL,
     heartbeat_at  timestamptz NOT NULL DEFAULT now(),
+    cancel_requested boolean  NOT NULL DEFAULT false,
     finished_at   timestamptz
 );
 
@@ -44,4 +45,12 @@ CREATE TABLE sync_cursors (
     second        timestamp NOT NULL,
     last_id       bigint    NOT NULL,
     PRIMARY KEY (account_id, source_digest, feed)
+);
+
+-- When the held orders of each source were last checked against it for deletions.
+CREATE TABLE sync_reconciliations (
+    account_id    text        NOT NULL,
+    source_digest text        NOT NULL,
+    reconciled_at timestamptz NOT NULL,
+    PRIMARY KEY (account_id, source_digest)
 );

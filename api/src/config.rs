@@ -144,6 +144,14 @@ pub struct OdooConfig {
         default_value_t = 600
     )]
     pub sync_lookback_seconds: u32,
+    /// Seconds between checks of the held orders against Odoo for deletions (every full
+    /// re-sync checks too).
+    #[arg(
+        long = "reconcile-interval-seconds",
+        env = "PREPSYNC_RECONCILE_INTERVAL_SECONDS",
+        default_value_t = 86_400
+    )]
+    pub reconcile_interval_seconds: u32,
     /// Seconds a sync run may go without recording progress before the next Sync Now closes it
     /// as interrupted (its process died) and starts anew from the last committed batch.
     #[arg(

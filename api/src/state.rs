@@ -10,7 +10,7 @@ use application::ports::{
     Clock, ConnectionDirectory, ConnectionProber, CredentialVault, FilterSyntax, RateLimiter,
     SystemClock,
 };
-use application::sync::{SyncPorts, Syncs};
+use application::sync::{SyncPorts, SyncSettings, Syncs};
 use domain::account::Account;
 use domain::connection::{Connection, UrlPolicy};
 use domain::sync_run::SyncRun;
@@ -160,7 +160,7 @@ impl Ports {
     }
 
     /// The use cases the GraphQL resolvers call.
-    pub fn use_cases(&self, policy: ConnectionPolicy, lookback: chrono::Duration) -> UseCases {
+    pub fn use_cases(&self, policy: ConnectionPolicy, sync: SyncSettings) -> UseCases {
         let connections = Connections::new(
             ConnectionPorts {
                 store: self.connections.clone(),
@@ -181,7 +181,7 @@ impl Ports {
             feeds: self.feeds.clone(),
         };
         UseCases {
-            syncs: Syncs::new(connections.clone(), sync_ports, lookback),
+            syncs: Syncs::new(connections.clone(), sync_ports, sync),
             connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
         }
@@ -220,9 +220,13 @@ pub async fn app(
         config.odoo.test_connection_per_minute,
         std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
     );
-    let lookback = chrono::Duration::seconds(i64::from(config.odoo.sync_lookback_seconds));
-    let schema =
-        crate::graphql::schema(ports.use_cases(connection_policy(&config.policy), lookback));
+    let sync = SyncSettings {
+        lookback: chrono::Duration::seconds(i64::from(config.odoo.sync_lookback_seconds)),
+        reconcile_every: chrono::Duration::seconds(i64::from(
+            config.odoo.reconcile_interval_seconds,
+        )),
+    };
+    let schema = crate::graphql::schema(ports.use_cases(connection_policy(&config.policy), sync));
     let state = crate::server::AppState {
         schema,
         verifier,

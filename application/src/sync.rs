@@ -6,8 +6,11 @@
 //! Two feeds are read in turn: orders by their `write_date`, then lines by theirs, since an
 //! edit of a line's text moves only the line.
 //!
-//! TODO(#4): the periodic deletion check, cancellation, full re-syncs, run lists and live
-//! progress. TODO(#6): leases across replicas and the schedule.
+//! Deletions are found only by checking held ids against the source, at most once per
+//! reconcile interval and on every full re-sync; nothing is treated as deleted because a
+//! query stopped returning it.
+//!
+//! TODO(#4): run lists and live progress. TODO(#6): leases across replicas and the schedule.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -107,6 +110,32 @@ pub trait SyncStore: Send + Sync {
         failure: RunFailure,
         at: DateTime<Utc>,
     ) -> Result<(), SyncStoreRefusal>;
+    /// Whether someone asked the run to stop.
+    async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal>;
+    /// Asks a run to stop: a pending run fails at once, a running one after its batch.
+    async fn cancel(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
+    /// Ids, in the source, of held orders the source has not been seen to delete, above
+    /// `after`, in order.
+    async fn held_ids(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        after: i64,
+        limit: u16,
+    ) -> Result<Vec<i64>, SyncStoreRefusal>;
+    /// When the held orders of a source were last checked against it.
+    async fn last_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<DateTime<Utc>>, SyncStoreRefusal>;
+    /// Notes that the held orders of a source were checked against it.
+    async fn mark_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal>;
     /// Where reading a feed of a source continues.
     async fn cursor(
         &self,
@@ -138,6 +167,8 @@ pub trait OrderFeed: Send {
         from: SyncCursor,
         limit: u16,
     ) -> Result<FeedPage, RunFailure>;
+    /// Which of these order ids the source still has (archived ones included).
+    async fn existing(&mut self, ids: &[i64]) -> Result<Vec<i64>, RunFailure>;
 }
 
 /// Opens order feeds on sources.
@@ -166,30 +197,81 @@ impl std::fmt::Debug for SyncPorts {
     }
 }
 
+/// How runs read their sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// Re-read before each run's cursor, for writes the source committed late.
+    pub lookback: Duration,
+    /// How often at most the held orders are checked against the source for deletions
+    /// (every full re-sync checks).
+    pub reconcile_every: Duration,
+}
+
 /// The sync use cases.
 #[derive(Clone)]
 pub struct Syncs {
     connections: Connections,
     ports: SyncPorts,
-    lookback: Duration,
+    settings: SyncSettings,
 }
 
 impl std::fmt::Debug for Syncs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Syncs")
-            .field("lookback", &self.lookback)
+            .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
 }
 
 impl Syncs {
-    /// Wires the use cases to their ports; `lookback` is re-read before each run's cursor.
-    pub fn new(connections: Connections, ports: SyncPorts, lookback: Duration) -> Self {
+    /// Wires the use cases to their ports.
+    pub fn new(connections: Connections, ports: SyncPorts, settings: SyncSettings) -> Self {
         Self {
             connections,
             ports,
-            lookback,
+            settings,
         }
+    }
+
+    /// Asks a run to stop: a pending run fails at once, a running one after its current batch,
+    /// with the code `CANCELLED_BY_USER`.
+    pub async fn cancel(&self, caller: &Caller, run_id: SyncRunId) -> Result<SyncRun, AppError> {
+        caller.require(Operation::RunSyncs)?;
+        let run = self.get(caller, run_id).await?;
+        let (Some(connection_id), Some(source)) = (run.connection_id, run.source.clone()) else {
+            return Err(AppError::NotFound);
+        };
+        let ctx = RunContext {
+            run_id,
+            account_id: caller.account_id.clone(),
+            connection_id,
+            source,
+            actor: caller.actor.clone(),
+            correlation_id: caller.correlation_id,
+        };
+        self.ports
+            .store
+            .cancel(&ctx, Utc::now())
+            .await
+            .map_err(|error| match error {
+                SyncStoreRefusal::RunInProgress(_) => AppError::NotFound,
+                SyncStoreRefusal::Failed(_) => AppError::Conflict {
+                    field: None,
+                    message: "the sync run has already ended".into(),
+                },
+            })?;
+        self.get(caller, run_id).await
+    }
+
+    /// Starts a full re-sync: the cursors are ignored, the whole scope is read again and the
+    /// held orders are checked against the source for deletions.
+    pub async fn full_resync(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+    ) -> Result<SyncRunId, AppError> {
+        self.start(caller, connection_id, SyncTrigger::FullResync)
+            .await
     }
 
     /// A run of the caller's account.
@@ -214,6 +296,15 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
+        self.start(caller, connection_id, SyncTrigger::Manual).await
+    }
+
+    async fn start(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+        trigger: SyncTrigger,
+    ) -> Result<SyncRunId, AppError> {
         caller.require(Operation::RunSyncs)?;
         let connection = self.connections.get(caller, connection_id).await?;
         let target = self
@@ -227,12 +318,7 @@ impl Syncs {
             actor: caller.actor.clone(),
             correlation_id: caller.correlation_id,
         };
-        match self
-            .ports
-            .store
-            .request(&ctx, SyncTrigger::Manual, Utc::now())
-            .await
-        {
+        match self.ports.store.request(&ctx, trigger, Utc::now()).await {
             Ok(()) => {}
             Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok(existing),
             Err(SyncStoreRefusal::Failed(error)) => return Err(AppError::Internal(error)),
@@ -242,7 +328,11 @@ impl Syncs {
         let engine = self.clone();
         let span = tracing::info_span!("sync_run", run = %ctx.run_id, connection = %connection_id);
         let run_id = ctx.run_id;
-        tokio::spawn(async move { engine.run(ctx, target, batch).await }.instrument(span));
+        let plan = RunPlan {
+            batch,
+            full: trigger == SyncTrigger::FullResync,
+        };
+        tokio::spawn(async move { engine.run(ctx, target, plan).await }.instrument(span));
         Ok(run_id)
     }
 
@@ -266,10 +356,9 @@ impl Syncs {
         })
     }
 
-    /// Runs a requested run to its end, `batch` orders per call. Failures end the run as
-    /// failed with their cause.
-    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, batch: u16) {
-        let outcome = self.import(&ctx, target, batch).await;
+    /// Runs a requested run to its end. Failures end the run as failed with their cause.
+    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
+        let outcome = self.import(&ctx, target, plan).await;
         let ended = match outcome {
             Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
             Err(failure) => {
@@ -282,13 +371,13 @@ impl Syncs {
         }
     }
 
-    /// Reads the orders feed, then the lines feed, committing each page. Returns the product
-    /// lines of the orders in scope it saw.
+    /// Reads the orders feed, then the lines feed, then checks for deletions when due,
+    /// committing each page. Returns the product lines of the orders in scope it saw.
     async fn import(
         &self,
         ctx: &RunContext,
         target: ProbeTarget,
-        batch: u16,
+        plan: RunPlan,
     ) -> Result<u64, RunFailure> {
         self.ports
             .store
@@ -297,31 +386,106 @@ impl Syncs {
             .map_err(internal)?;
         let mut feed = self.ports.feeds.open(target).await?;
         let mut unmapped = HashMap::new();
+        let read_before = |cursor: Option<SyncCursor>| cursor.filter(|_| !plan.full);
 
-        let orders_from = self.stored(ctx, Feed::Orders).await?;
+        let stored_orders = self.stored(ctx, Feed::Orders).await?;
+        let orders_from = read_before(stored_orders);
         let orders_end = self
             .drain(
                 ctx,
                 feed.as_mut(),
                 Feed::Orders,
                 orders_from,
-                batch,
+                plan.batch,
                 &mut unmapped,
             )
             .await?;
-        // A source read for the first time has just been read whole: its lines need following
-        // only from where the orders ended.
-        let lines_from = self.stored(ctx, Feed::Lines).await?.or(Some(orders_end));
+        // A source read whole in this run needs its lines followed only from where the
+        // orders ended.
+        let lines_from = read_before(self.stored(ctx, Feed::Lines).await?).or(Some(orders_end));
         self.drain(
             ctx,
             feed.as_mut(),
             Feed::Lines,
             lines_from,
-            batch,
+            plan.batch,
             &mut unmapped,
         )
         .await?;
+
+        self.reconcile(ctx, feed.as_mut(), plan, stored_orders.is_none())
+            .await?;
         Ok(unmapped.values().sum())
+    }
+
+    /// Checks the held orders against the source, when due, and records those it deleted.
+    /// A source read for the first time is only noted as checked.
+    async fn reconcile(
+        &self,
+        ctx: &RunContext,
+        feed: &mut dyn OrderFeed,
+        plan: RunPlan,
+        new_source: bool,
+    ) -> Result<(), RunFailure> {
+        let store = &self.ports.store;
+        let now = Utc::now();
+        let last = store
+            .last_reconciled(&ctx.account_id, &ctx.source)
+            .await
+            .map_err(internal)?;
+        let due = plan.full || last.is_none_or(|at| now - at >= self.settings.reconcile_every);
+        if due && !new_source {
+            let mut after = 0;
+            loop {
+                let held = store
+                    .held_ids(&ctx.account_id, &ctx.source, after, plan.batch)
+                    .await
+                    .map_err(internal)?;
+                let Some(last_id) = held.last().copied() else {
+                    break;
+                };
+                let existing: std::collections::HashSet<i64> =
+                    feed.existing(&held).await?.into_iter().collect();
+                let gone = held
+                    .iter()
+                    .filter(|id| !existing.contains(id))
+                    .map(|id| ObservedOrder {
+                        source_order_id: *id,
+                        observation: Observation::Gone,
+                    })
+                    .collect();
+                store
+                    .commit_batch(ctx, gone, Feed::Orders, None)
+                    .await
+                    .map_err(internal)?;
+                self.stop_if_cancelled(ctx).await?;
+                after = last_id;
+            }
+        }
+        if due {
+            store
+                .mark_reconciled(&ctx.account_id, &ctx.source, now)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(())
+    }
+
+    async fn stop_if_cancelled(&self, ctx: &RunContext) -> Result<(), RunFailure> {
+        if self
+            .ports
+            .store
+            .cancel_requested(ctx)
+            .await
+            .map_err(internal)?
+        {
+            return Err(RunFailure {
+                code: "CANCELLED_BY_USER".to_owned(),
+                message: "the sync was cancelled; every batch committed before stays".to_owned(),
+                hint: None,
+            });
+        }
+        Ok(())
     }
 
     async fn stored(&self, ctx: &RunContext, feed: Feed) -> Result<Option<SyncCursor>, RunFailure> {
@@ -352,6 +516,7 @@ impl Syncs {
                 .commit_batch(ctx, page.orders, feed, Some(page.next))
                 .await
                 .map_err(internal)?;
+            self.stop_if_cancelled(ctx).await?;
             if page.exhausted {
                 return Ok(page.next);
             }
@@ -363,10 +528,19 @@ impl Syncs {
     fn starting_point(&self, stored: Option<SyncCursor>) -> SyncCursor {
         let beginning = NaiveDateTime::default();
         let second = stored
-            .map_or(beginning, |c| c.second - self.lookback)
+            .map_or(beginning, |c| c.second - self.settings.lookback)
             .max(beginning);
         SyncCursor { second, last_id: 0 }
     }
+}
+
+/// How one run reads: orders per call, and whether it is a full re-sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunPlan {
+    /// Orders per call.
+    pub batch: u16,
+    /// Ignore the cursors and check every held order.
+    pub full: bool,
 }
 
 /// Notes the product lines of each order in scope (the latest reading of an order wins).

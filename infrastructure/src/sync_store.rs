@@ -240,6 +240,80 @@ impl PgSyncStore {
         Ok(counts)
     }
 
+    /// Asks a run to stop: a pending run fails at once, a running one is flagged.
+    pub async fn cancel(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreError> {
+        let command = SyncRunCommand::Cancel {
+            account_id: ctx.account_id.clone(),
+            at,
+        };
+        self.run_step(ctx, command).await
+    }
+
+    /// Whether someone asked the run to stop.
+    pub async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreError> {
+        let flag: Option<bool> =
+            sqlx::query_scalar("SELECT cancel_requested FROM sync_runs WHERE run_id = $1")
+                .bind(ctx.run_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(flag.unwrap_or(false))
+    }
+
+    /// Ids of held orders not known to be deleted, above `after`, in order.
+    pub async fn held_ids(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        after: i64,
+        limit: u16,
+    ) -> Result<Vec<i64>, SyncStoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT source_order_id FROM held_orders
+              WHERE account_id = $1 AND source_digest = $2 AND NOT removed AND source_order_id > $3
+              ORDER BY source_order_id LIMIT $4",
+        )
+        .bind(account.as_str())
+        .bind(source.digest())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// When the held orders of a source were last checked against it.
+    pub async fn last_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<DateTime<Utc>>, SyncStoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT reconciled_at FROM sync_reconciliations WHERE account_id = $1 AND source_digest = $2",
+        )
+        .bind(account.as_str())
+        .bind(source.digest())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Notes that the held orders of a source were checked against it.
+    pub async fn mark_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        sqlx::query(
+            "INSERT INTO sync_reconciliations (account_id, source_digest, reconciled_at) VALUES ($1, $2, $3)
+             ON CONFLICT (account_id, source_digest) DO UPDATE SET reconciled_at = EXCLUDED.reconciled_at",
+        )
+        .bind(account.as_str())
+        .bind(source.digest())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Where reading a source's orders feed continues, if it was ever read.
     pub async fn cursor(
         &self,
@@ -320,7 +394,8 @@ impl PgSyncStore {
         ctx: &RunContext,
     ) -> Result<(SyncRun, i64), SyncStoreError> {
         let row = sqlx::query(
-            "SELECT status, sequence FROM sync_runs WHERE run_id = $1 AND account_id = $2 FOR UPDATE",
+            "SELECT status, sequence, cancel_requested FROM sync_runs
+              WHERE run_id = $1 AND account_id = $2 FOR UPDATE",
         )
         .bind(ctx.run_id.to_string())
         .bind(ctx.account_id.as_str())
@@ -334,6 +409,7 @@ impl PgSyncStore {
             connection_id: Some(ctx.connection_id),
             source: Some(ctx.source.clone()),
             status,
+            cancel_requested: row.try_get("cancel_requested")?,
             ..SyncRun::default()
         };
         Ok((run, row.try_get("sequence")?))
@@ -364,13 +440,15 @@ impl PgSyncStore {
         append(tx, ctx, rows).await?;
         sqlx::query(
             "UPDATE sync_runs SET sequence = $2, status = $3, heartbeat_at = now(),
-                    finished_at = CASE WHEN $4 THEN now() ELSE finished_at END
+                    finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
+                    cancel_requested = $5
               WHERE run_id = $1",
         )
         .bind(ctx.run_id.to_string())
         .bind(next)
         .bind(status_text(run.status))
         .bind(run.status.is_finished())
+        .bind(run.cancel_requested)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -714,5 +792,40 @@ impl SyncStore for PgSyncStore {
         feed: Feed,
     ) -> Result<Option<SyncCursor>, SyncStoreRefusal> {
         Ok(PgSyncStore::feed_cursor(self, account, source, feed).await?)
+    }
+
+    async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal> {
+        Ok(PgSyncStore::cancel_requested(self, ctx).await?)
+    }
+
+    async fn cancel(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::cancel(self, ctx, at).await?)
+    }
+
+    async fn held_ids(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        after: i64,
+        limit: u16,
+    ) -> Result<Vec<i64>, SyncStoreRefusal> {
+        Ok(PgSyncStore::held_ids(self, account, source, after, limit).await?)
+    }
+
+    async fn last_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+    ) -> Result<Option<DateTime<Utc>>, SyncStoreRefusal> {
+        Ok(PgSyncStore::last_reconciled(self, account, source).await?)
+    }
+
+    async fn mark_reconciled(
+        &self,
+        account: &AccountId,
+        source: &SourceKey,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::mark_reconciled(self, account, source, at).await?)
     }
 }

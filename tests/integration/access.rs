@@ -60,6 +60,16 @@ fn operations() -> Vec<Case> {
             allowed: ADMIN,
         },
         Case {
+            name: "fullResync",
+            document: "mutation($id: ID!) { fullResync(connectionId: $id) { id } }",
+            allowed: ADMIN,
+        },
+        Case {
+            name: "cancelSyncRun",
+            document: "mutation { cancelSyncRun(id: \"00000000-0000-4000-8000-000000000000\") { id } }",
+            allowed: ADMIN,
+        },
+        Case {
             name: "syncRun",
             document: "query { syncRun(id: \"00000000-0000-4000-8000-000000000000\") { id } }",
             allowed: &["admin", "member", "auditor"],

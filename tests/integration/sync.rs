@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use odoo_sandbox::{Dataset, LineChanges, Sandbox, SandboxConfig, UserKind};
+use odoo_sandbox::{
+    CallMatcher, Dataset, Fault, FaultRule, LineChanges, OrderChanges, Sandbox, SandboxConfig,
+    UserKind,
+};
 use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
@@ -62,6 +65,11 @@ async fn sync(app: &TestApp, token: &str, connection: &Value) -> Value {
         .await;
     let run_id = started["data"]["syncNow"]["id"].clone();
     assert!(run_id.is_string(), "{started}");
+    wait(app, token, &run_id).await
+}
+
+/// Waits until a run ends.
+async fn wait(app: &TestApp, token: &str, run_id: &Value) -> Value {
     let query = format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}");
     for _ in 0..600 {
         let run =
@@ -293,6 +301,110 @@ async fn changes_cancellations_and_line_only_edits_each_record_exactly_their_eve
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn deletions_are_found_by_the_deletion_check_and_redated_orders_leave_the_scope() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let update = "mutation($id: ID!, $input: UpdateConnectionInput!) { updateConnection(id: $id, input: $input) { id } }";
+    let dated = app
+        .graphql(
+            &token,
+            update,
+            json!({ "id": connection, "input": { "orderDateFrom": "2020-01-01" } }),
+        )
+        .await;
+    assert!(dated["errors"].is_null(), "{dated}");
+    sync(&app, &token, &connection).await;
+    let held = held_in_scope(&app).await;
+    let (deleted, redated) = (held[0], held[1]);
+
+    let control = sandbox.control();
+    control.delete_order(deleted).unwrap();
+    let long_ago = chrono::NaiveDate::from_ymd_opt(2019, 6, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    control
+        .update_order(
+            redated,
+            OrderChanges {
+                date_order: Some(long_ago),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+    let run = sync(&app, &token, &connection).await;
+    assert_eq!(
+        run["counts"]["removed"].as_u64(),
+        Some(0),
+        "not due yet, and a missing row is no deletion: {run}"
+    );
+    assert_eq!(run["counts"]["outOfScope"].as_u64(), Some(1), "{run}");
+    assert_eq!(
+        events_of(&app, redated).await,
+        ["OrderImported", "OrderLeftScope"]
+    );
+
+    let full = "mutation($id: ID!) { fullResync(connectionId: $id) { id trigger } }";
+    let started = app.graphql(&token, full, json!({ "id": connection })).await;
+    assert_eq!(
+        started["data"]["fullResync"]["trigger"], "FULL_RESYNC",
+        "{started}"
+    );
+    let run = wait(&app, &token, &started["data"]["fullResync"]["id"]).await;
+    assert_eq!(run["counts"]["removed"].as_u64(), Some(1), "{run}");
+    assert_eq!(run["counts"]["imported"].as_u64(), Some(0), "{run}");
+    assert_eq!(
+        events_of(&app, deleted).await,
+        ["OrderImported", "OrderRemovedFromSource"]
+    );
+}
+
+#[tokio::test]
+async fn a_running_sync_can_be_cancelled_and_keeps_what_it_committed() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let slow = FaultRule::new(Fault::latency(Duration::from_millis(300)))
+        .matching(CallMatcher::method("search_read"))
+        .times(10_000);
+    sandbox.control().inject(slow);
+    let update = "mutation($id: ID!) { updateConnection(id: $id, input: { batchSize: 5 }) { id } }";
+    app.graphql(&token, update, json!({ "id": connection }))
+        .await;
+
+    let started = app
+        .graphql(
+            &token,
+            "mutation($id: ID!) { syncNow(connectionId: $id) { id } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    let run_id = started["data"]["syncNow"]["id"].clone();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let cancel = "mutation($id: ID!) { cancelSyncRun(id: $id) { id status } }";
+    let cancelled = app.graphql(&token, cancel, json!({ "id": run_id })).await;
+    assert!(cancelled["errors"].is_null(), "{cancelled}");
+
+    let run = wait(&app, &token, &run_id).await;
+    assert_eq!(run["status"], "FAILED", "{run}");
+    assert_eq!(run["error"]["code"], "CANCELLED_BY_USER", "{run}");
+    let imported = run["counts"]["imported"].as_u64().unwrap();
+    let held = count(&app, "SELECT count(*) FROM held_orders").await;
+    assert_eq!(held as u64, imported, "what was committed stays");
+
+    let again = app.graphql(&token, cancel, json!({ "id": run_id })).await;
+    assert_eq!(
+        crate::connections::error_code(&again),
+        Some("CONFLICT"),
+        "{again}"
+    );
 }
 
 #[tokio::test]

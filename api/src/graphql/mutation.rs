@@ -118,6 +118,28 @@ impl MutationRoot {
         Ok(run.into())
     }
 
+    /// Starts a full re-sync of a connection: the whole scope is read again and the held
+    /// orders are checked against Odoo for deletions. Admins only.
+    #[graphql(complexity = 100)]
+    async fn full_resync(&self, ctx: &Context<'_>, connection_id: ID) -> Result<SyncRunGql> {
+        let caller = caller(ctx)?;
+        caller.require(Operation::RunSyncs).gql()?;
+        let id = connection_id_of(&connection_id)?;
+        let syncs = &use_cases(ctx)?.syncs;
+        let run_id = syncs.full_resync(caller, id).await.gql()?;
+        Ok(syncs.get(caller, run_id).await.gql()?.into())
+    }
+
+    /// Stops a sync run after its current batch (at once if it has not started); it ends
+    /// `FAILED` with the code `CANCELLED_BY_USER`, keeping every batch it committed. Admins only.
+    #[graphql(complexity = 100)]
+    async fn cancel_sync_run(&self, ctx: &Context<'_>, id: ID) -> Result<SyncRunGql> {
+        let caller = caller(ctx)?;
+        caller.require(Operation::RunSyncs).gql()?;
+        let id = super::query::run_id(&id)?;
+        Ok(use_cases(ctx)?.syncs.cancel(caller, id).await.gql()?.into())
+    }
+
     /// Deletes an Odoo connection; what it synced stays. Admins only.
     #[graphql(complexity = 100)]
     async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {

@@ -115,6 +115,21 @@ impl OrderFeed for OdooOrderFeed {
             exhausted,
         })
     }
+
+    async fn existing(&mut self, ids: &[i64]) -> Result<Vec<i64>, RunFailure> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values = ids
+            .iter()
+            .map(|id| DomainValue::Int(*id))
+            .collect::<Vec<_>>();
+        let domain = Domain::all(vec![Condition::new("id", Operator::In, values)]);
+        let limit = NonZeroU32::new(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+            .unwrap_or(NonZeroU32::MIN);
+        let query = SearchRead::new("sale.order", domain, &[], limit);
+        self.session.search(&query).await.map_err(failure)
+    }
 }
 
 impl OdooOrderFeed {
