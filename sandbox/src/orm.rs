@@ -4,6 +4,10 @@
 //! writes (`create`, `write`, `unlink`, `action_*`...) with an access error, unknown names as
 //! Odoo does.
 
+use std::borrow::Cow;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 use crate::config::{Profile, SandboxUser, UserKind};
@@ -121,12 +125,114 @@ pub fn is_write_method(method: &str) -> bool {
 
 /// Runs one model method.
 pub fn call(env: Env, model: &str, method: &str, arguments: Arguments) -> Result<Value, OdooError> {
+    answer(env, model, method, arguments).map(Answer::into_value)
+}
+
+/// Runs one model method; rows are rendered only when the answer is serialised or turned
+/// into a value.
+pub fn answer<'a>(
+    env: Env<'a>,
+    model: &str,
+    method: &str,
+    arguments: Arguments,
+) -> Result<Answer<'a>, OdooError> {
     let model = find_model(env, model)?;
     check_method(env, model, method)?;
     let sig = signature(method).ok_or_else(|| unknown_method(env, model, method))?;
     let bound = bind(env, model, method, &sig, arguments)?;
 
     dispatch(env, model, method, &bound)
+}
+
+/// What a model method answers.
+#[derive(Debug)]
+pub enum Answer<'a> {
+    /// A value.
+    Value(Value),
+    /// Rows as `read` prints them (`search_read`, `read`), serialised straight from the
+    /// records, without a value per row.
+    Rows(Rows<'a>),
+}
+
+impl Answer<'_> {
+    /// The answer as a value.
+    pub fn into_value(self) -> Value {
+        match self {
+            Answer::Value(value) => value,
+            Answer::Rows(rows) => Value::Array(
+                rows.records
+                    .iter()
+                    .map(|r| render(rows.env, rows.model, r, &rows.fields))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl Serialize for Answer<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Answer::Value(value) => value.serialize(serializer),
+            Answer::Rows(rows) => rows.serialize(serializer),
+        }
+    }
+}
+
+/// Records with the fields to print, in the key order a rendered row has.
+#[derive(Debug)]
+pub struct Rows<'a> {
+    env: Env<'a>,
+    model: &'a Model,
+    records: Vec<&'a Record>,
+    fields: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl<'a> Rows<'a> {
+    fn new(env: Env<'a>, model: &'a Model, records: Vec<&'a Record>, fields: Vec<String>) -> Self {
+        let mut order = Map::new();
+        order.insert("id".to_owned(), Value::Null);
+        for field in &fields {
+            order.insert(field.clone(), Value::Null);
+        }
+        let keys = order.keys().cloned().collect();
+        Rows {
+            env,
+            model,
+            records,
+            fields,
+            keys,
+        }
+    }
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.records.len()))?;
+        for record in &self.records {
+            seq.serialize_element(&Row { rows: self, record })?;
+        }
+        seq.end()
+    }
+}
+
+struct Row<'r, 'a> {
+    rows: &'r Rows<'a>,
+    record: &'a Record,
+}
+
+impl Serialize for Row<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Rows { env, model, .. } = *self.rows;
+        let mut map = serializer.serialize_map(Some(self.rows.keys.len()))?;
+        for key in &self.rows.keys {
+            match key.as_str() {
+                "id" => map.serialize_entry(key, &self.record.id)?,
+                field => map.serialize_entry(key, &field_ref(env, model, self.record, field))?,
+            }
+        }
+        map.end()
+    }
 }
 
 fn find_model<'a>(env: Env<'a>, name: &str) -> Result<&'a Model, OdooError> {
@@ -349,10 +455,15 @@ fn ids_of(value: &Value) -> Vec<i64> {
     }
 }
 
-fn dispatch(env: Env, model: &Model, method: &str, bound: &Bound) -> Result<Value, OdooError> {
-    match method {
-        "search_read" => search_read(env, model, bound),
-        "read" => read(env, model, bound),
+fn dispatch<'a>(
+    env: Env<'a>,
+    model: &'a Model,
+    method: &str,
+    bound: &Bound,
+) -> Result<Answer<'a>, OdooError> {
+    let value = match method {
+        "search_read" => return search_read(env, model, bound),
+        "read" => return read(env, model, bound),
         "search" => search(env, model, bound),
         "search_count" => search_count(env, model, bound),
         "fields_get" => Ok(fields_get(model, bound)),
@@ -361,7 +472,8 @@ fn dispatch(env: Env, model: &Model, method: &str, bound: &Bound) -> Result<Valu
         "check_access" => check_access(env, model, bound),
         "context_get" => Ok(json!({"lang": "en_US", "tz": "Europe/Brussels", "uid": env.user.uid})),
         _ => has_group(env, bound),
-    }
+    };
+    value.map(Answer::Value)
 }
 
 /// Whether the user may read the model at all (ACLs).
@@ -457,25 +569,20 @@ fn is_active(record: &Record) -> bool {
     record.values.get("active") != Some(&Value::Bool(false))
 }
 
-fn search_read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+fn search_read<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Answer<'a>, OdooError> {
     require_read(env, model)?;
     let fields = check_fields(env, model, bound.strings("fields"))?;
 
     let records = find(env, model, bound)?;
-    Ok(Value::Array(
-        records
-            .into_iter()
-            .map(|r| render(env, model, r, &fields))
-            .collect(),
-    ))
+    Ok(Answer::Rows(Rows::new(env, model, records, fields)))
 }
 
-fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
+fn read<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Answer<'a>, OdooError> {
     require_read(env, model)?;
     let fields = check_fields(env, model, bound.strings("fields"))?;
     let table = env.db.table(&model.name);
 
-    let mut out = Vec::new();
+    let mut records = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for id in &bound.ids {
         let Some(record) = table.and_then(|t| t.get(*id)) else {
@@ -485,10 +592,10 @@ fn read(env: Env, model: &Model, bound: &Bound) -> Result<Value, OdooError> {
             return Err(OdooError::AccessError(rule_message(env, model, record)));
         }
         if seen.insert(*id) {
-            out.push(render(env, model, record, &fields));
+            records.push(record);
         }
     }
-    Ok(Value::Array(out))
+    Ok(Answer::Rows(Rows::new(env, model, records, fields)))
 }
 
 fn rule_message(env: Env, model: &Model, record: &Record) -> String {
@@ -536,6 +643,16 @@ fn render(env: Env, model: &Model, record: &Record, fields: &[String]) -> Value 
         out.insert(field.clone(), field_value(env, model, record, field));
     }
     Value::Object(out)
+}
+
+/// A field's value as [`field_value`] gives it, borrowed when stored as printed.
+fn field_ref<'a>(env: Env, model: &Model, record: &'a Record, field: &str) -> Cow<'a, Value> {
+    match (field, record.values.get(field)) {
+        ("id" | "write_date" | "create_date", _) | (_, None) => {
+            Cow::Owned(field_value(env, model, record, field))
+        }
+        (_, Some(value)) => Cow::Borrowed(value),
+    }
 }
 
 /// A field's value, computing the non-stored line fields a sync may read.
@@ -842,6 +959,47 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_serialised_straight_print_as_their_rendered_values() {
+        for version in [18, 19] {
+            let fixture = fixture(version);
+            let env = fixture.env(UserKind::SalesAll);
+            let mut line_fields = vec!["price_total", "display_name", "write_date", "order_id"];
+            if version >= 19 {
+                line_fields.push("parent_id");
+            }
+            let calls = [
+                (
+                    "sale.order",
+                    "search_read",
+                    json!([[["id", "<", 30]]]),
+                    json!({}),
+                ),
+                (
+                    "sale.order.line",
+                    "read",
+                    json!([[3, 1, 2, 3, 40, 41, 42]]),
+                    json!({"fields": line_fields}),
+                ),
+            ];
+            for (model, method, args, kwargs) in calls {
+                let arguments = || Arguments::Positional {
+                    args: serde_json::from_value(args.clone()).unwrap(),
+                    kwargs: kwargs.as_object().cloned().unwrap(),
+                };
+
+                let straight =
+                    serde_json::to_string(&answer(env, model, method, arguments()).unwrap());
+                let rendered = answer(env, model, method, arguments())
+                    .unwrap()
+                    .into_value()
+                    .to_string();
+
+                assert_eq!(straight.unwrap(), rendered, "{version} {model}.{method}");
             }
         }
     }

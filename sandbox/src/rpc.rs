@@ -7,12 +7,15 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
+use crate::config::SandboxUser;
 use crate::error::OdooError;
 use crate::faults::CallRecord;
-use crate::http::{json_response, respond, response, BodyKind, XML};
-use crate::orm::{self, Arguments, Env, Protocol};
+use crate::http::{json_response, respond, response, BodyKind, JSON, XML};
+use crate::orm::{self, Answer, Arguments, Env, Protocol};
 use crate::state::Shared;
 use crate::store::{credentials_match, Database};
 use crate::xmlrpc;
@@ -100,7 +103,11 @@ pub async fn jsonrpc(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
             (Ok(_), None) => Err(OdooError::BadRequest(
                 "Invalid JSON-RPC request: no method".into(),
             )),
-            (Ok(_), Some(method)) => dispatch(&shared, &service, method, args),
+            (Ok(_), Some(method)) => {
+                return answer(&shared, &service, method, args, |answer| {
+                    json_rows_answer(&shared, id, answer)
+                })
+            }
         };
         json_answer(&shared, id, result)
     })
@@ -126,6 +133,42 @@ pub fn json_answer(shared: &Shared, id: Value, result: Result<Value, OdooError>)
         }
     }
     json_response(200, &Value::Object(body))
+}
+
+/// The JSON-RPC envelope of an answer whose rows are written straight into the body.
+fn json_rows_answer(shared: &Shared, id: Value, answer: Result<Answer<'_>, OdooError>) -> Response {
+    let rows = match answer {
+        Ok(Answer::Rows(rows)) => rows,
+        other => return json_answer(shared, id, other.map(Answer::into_value)),
+    };
+    let mut envelope = Map::new();
+    envelope.insert("jsonrpc".into(), json!("2.0"));
+    envelope.insert("id".into(), id);
+    envelope.insert("result".into(), Value::Null);
+    let body = Envelope {
+        envelope: &envelope,
+        result: &rows,
+    };
+    response(200, JSON, serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// A JSON-RPC envelope whose `result` member is written from rows.
+struct Envelope<'a, R> {
+    envelope: &'a Map<String, Value>,
+    result: &'a R,
+}
+
+impl<R: Serialize> Serialize for Envelope<'_, R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.envelope.len()))?;
+        for (key, value) in self.envelope {
+            match key.as_str() {
+                "result" => map.serialize_entry(key, self.result)?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
 }
 
 fn call_record(
@@ -162,12 +205,27 @@ pub fn dispatch(
     method: &str,
     args: Vec<Value>,
 ) -> Result<Value, OdooError> {
-    match service {
+    answer(shared, service, method, args, |answer| {
+        answer.map(Answer::into_value)
+    })
+}
+
+/// Runs a legacy service method and hands its answer to `finish` while the data it may
+/// borrow is still locked for reading.
+fn answer<T>(
+    shared: &Shared,
+    service: &str,
+    method: &str,
+    args: Vec<Value>,
+    finish: impl FnOnce(Result<Answer<'_>, OdooError>) -> T,
+) -> T {
+    let value = match service {
         "common" => common(shared, method, &args),
-        "object" => object(shared, method, args),
+        "object" => return object(shared, method, args, finish),
         "db" => db_service(shared, method),
         other => Err(OdooError::ValueError(format!("No such service: {other}"))),
-    }
+    };
+    finish(value.map(Answer::Value))
 }
 
 fn common(shared: &Shared, method: &str, args: &[Value]) -> Result<Value, OdooError> {
@@ -212,24 +270,27 @@ fn db_service(shared: &Shared, method: &str) -> Result<Value, OdooError> {
     }
 }
 
-fn object(shared: &Shared, method: &str, mut args: Vec<Value>) -> Result<Value, OdooError> {
+fn object<T>(
+    shared: &Shared,
+    method: &str,
+    mut args: Vec<Value>,
+    finish: impl FnOnce(Result<Answer<'_>, OdooError>) -> T,
+) -> T {
     if !matches!(method, "execute_kw" | "execute") || args.len() < 5 {
-        return Err(OdooError::TypeError(format!(
+        return finish(Err(OdooError::TypeError(format!(
             "{method}() missing required positional arguments"
-        )));
+        ))));
     }
     let rest = args.split_off(5);
     let databases = shared.read();
-    let db = find_database(&databases, text_arg(&args, 0))?;
-    let uid = args[1].as_i64().unwrap_or(0);
-    let user = db.user(uid).ok_or_else(|| {
-        OdooError::MissingError(format!(
-            "Record does not exist or has been deleted.\n(Record: res.users({uid},), User: {uid})"
-        ))
-    })?;
-    if !credentials_match(user, text_arg(&args, 2)) {
-        return Err(OdooError::AccessDenied);
-    }
+    let user = find_database(&databases, text_arg(&args, 0)).and_then(|db| {
+        let user = caller(db, &args)?;
+        Ok((db, user))
+    });
+    let (db, user) = match user {
+        Ok(found) => found,
+        Err(error) => return finish(Err(error)),
+    };
     let arguments = if method == "execute_kw" {
         execute_kw_arguments(rest)
     } else {
@@ -246,7 +307,26 @@ fn object(shared: &Shared, method: &str, mut args: Vec<Value>) -> Result<Value, 
         protocol: Protocol::Legacy,
     };
 
-    orm::call(env, text_arg(&args, 3), text_arg(&args, 4), arguments)
+    finish(orm::answer(
+        env,
+        text_arg(&args, 3),
+        text_arg(&args, 4),
+        arguments,
+    ))
+}
+
+/// The user an `execute_kw` call logs in as, checked against its password or key.
+fn caller<'a>(db: &'a Database, args: &[Value]) -> Result<&'a SandboxUser, OdooError> {
+    let uid = args[1].as_i64().unwrap_or(0);
+    let user = db.user(uid).ok_or_else(|| {
+        OdooError::MissingError(format!(
+            "Record does not exist or has been deleted.\n(Record: res.users({uid},), User: {uid})"
+        ))
+    })?;
+    if !credentials_match(user, text_arg(args, 2)) {
+        return Err(OdooError::AccessDenied);
+    }
+    Ok(user)
 }
 
 fn execute_kw_arguments(mut rest: Vec<Value>) -> Arguments {
