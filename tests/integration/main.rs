@@ -13,5 +13,6 @@ mod schema;
 mod secrets;
 mod subscriptions;
 mod sync;
+mod sync_faults;
 mod sync_store;
 mod test_connection;

@@ -1,0 +1,219 @@
+//! A sync when things go wrong: Odoo failing mid-sync, writes Odoo commits late, and a
+//! connection deleted and created again. Every run either succeeds after retries or fails
+//! with the guide's code, and never records part of a batch.
+
+use std::time::Duration;
+
+use odoo_sandbox::{
+    CallMatcher, Fault, FaultRule, NewLine, NewOrder, Sandbox, SandboxConfig, UserKind,
+};
+use prepsync_tests::TestApp;
+use serde_json::{json, Value};
+
+use crate::connections::create;
+
+const RUN_FIELDS: &str =
+    "id status counts { fetched imported updated unchanged } error { code message hint }";
+
+async fn connect(app: &TestApp, token: &str, sandbox: &Sandbox) -> Value {
+    let user = sandbox.user(UserKind::SalesAll);
+    let input = json!({
+        "name": "Sandbox", "url": sandbox.url(), "database": sandbox.database(),
+        "username": user.login, "apiKey": user.api_key, "batchSize": 20,
+    });
+    let created = create(app, token, input).await;
+    assert!(created["errors"].is_null(), "{created}");
+    created["data"]["createConnection"]["id"].clone()
+}
+
+async fn sync(app: &TestApp, token: &str, connection: &Value) -> Value {
+    let started = app
+        .graphql(
+            token,
+            "mutation($id: ID!) { syncNow(connectionId: $id) { id } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    let run_id = started["data"]["syncNow"]["id"].clone();
+    let query = format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}");
+    for _ in 0..600 {
+        let run =
+            app.graphql(token, &query, json!({ "id": run_id })).await["data"]["syncRun"].clone();
+        if !matches!(run["status"].as_str(), Some("PENDING" | "RUNNING")) {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run did not end within a minute");
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Every order event belongs to a committed batch: the events match the counts of the runs.
+async fn assert_no_partial_batch(app: &TestApp) {
+    let imported_events = count(
+        app,
+        "SELECT count(*) FROM events WHERE event_type = 'OrderImported'",
+    )
+    .await;
+    let counted: i64 = count(
+        app,
+        "SELECT coalesce(sum((payload -> 'counts' ->> 'imported')::bigint), 0)::bigint FROM events WHERE event_type = 'SyncBatchCommitted'",
+    )
+    .await;
+    assert_eq!(imported_events, counted);
+    assert_eq!(
+        count(app, "SELECT count(*) FROM held_orders").await,
+        imported_events
+    );
+}
+
+#[tokio::test]
+async fn transient_failures_mid_sync_are_retried_and_the_sync_completes() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let expected = app
+        .graphql(
+            &token,
+            "mutation($id: ID!) { testConnection(id: $id) { matchingOrders } }",
+            json!({ "id": connection }),
+        )
+        .await["data"]["testConnection"]["matchingOrders"]
+        .as_u64()
+        .unwrap();
+    let control = sandbox.control();
+    for (nth, fault) in [
+        (3, Fault::Status { status: 503 }),
+        (5, Fault::ConnectionReset),
+        (7, Fault::TooManyRequests { retry_after: 0 }),
+    ] {
+        control.inject(
+            FaultRule::new(fault)
+                .matching(CallMatcher::method("search_read"))
+                .on_nth(nth),
+        );
+    }
+
+    let run = sync(&app, &token, &connection).await;
+    assert_eq!(run["counts"]["imported"].as_u64(), Some(expected), "{run}");
+    assert_ne!(run["status"], "FAILED", "{run}");
+    assert_no_partial_batch(&app).await;
+}
+
+#[tokio::test]
+async fn lasting_failures_mid_sync_end_the_run_with_the_guides_code_and_no_partial_batch() {
+    let app = TestApp::spawn_with(|config| config.odoo.request_timeout_ms = 700).await;
+    let token = app.token("acme", "admin");
+    let cases = [
+        (Fault::Status { status: 500 }, "ODOO_SERVER_ERROR"),
+        (Fault::HtmlPage, "ODOO_UNEXPECTED_RESPONSE"),
+        (Fault::MalformedBody, "ODOO_UNEXPECTED_RESPONSE"),
+        (Fault::Hang, "ODOO_TIMEOUT"),
+    ];
+    for (fault, code) in cases {
+        let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+        let connection = connect(&app, &token, &sandbox).await;
+        let rule = FaultRule::new(fault.clone())
+            .matching(CallMatcher::method("search_read"))
+            .on_nth(4)
+            .times(1000);
+        sandbox.control().inject(rule);
+
+        let run = sync(&app, &token, &connection).await;
+        assert_eq!(run["status"], "FAILED", "{fault:?}: {run}");
+        assert_eq!(run["error"]["code"], code, "{fault:?}: {run}");
+        assert!(run["error"]["hint"].is_string());
+        assert!(
+            run["counts"]["imported"].as_u64().unwrap() > 0,
+            "batches before the fault stay: {run}"
+        );
+        assert_no_partial_batch(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn an_order_committed_late_is_picked_up_by_the_look_back() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    sync(&app, &token, &connection).await;
+    let control = sandbox.control();
+    let line = control.order(control.order_ids()[0]).unwrap()["order_line"][0]
+        .as_i64()
+        .unwrap();
+    let product = control.line(line).unwrap()["product_id"][0]
+        .as_i64()
+        .unwrap();
+    let confirmed = || {
+        NewOrder::quotation()
+            .in_state("sale")
+            .with_line(NewLine::product(product, 2.0, 3.0))
+    };
+
+    let mut late = control.begin();
+    let late_id = late.create_order(confirmed());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    control.create_order(confirmed()).unwrap();
+    let first = sync(&app, &token, &connection).await;
+    assert_eq!(first["counts"]["imported"].as_u64(), Some(1), "{first}");
+
+    late.commit().unwrap();
+    let second = sync(&app, &token, &connection).await;
+    assert_eq!(second["counts"]["imported"].as_u64(), Some(1), "{second}");
+    let held: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM held_orders WHERE source_order_id = $1")
+            .bind(late_id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(held, 1);
+}
+
+#[tokio::test]
+async fn a_connection_deleted_and_created_again_continues_the_same_records() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let first = connect(&app, &token, &sandbox).await;
+    let run = sync(&app, &token, &first).await;
+    let imported = run["counts"]["imported"].as_u64().unwrap();
+    app.graphql(
+        &token,
+        "mutation($id: ID!) { deleteConnection(id: $id) }",
+        json!({ "id": first }),
+    )
+    .await;
+
+    let second = connect(&app, &token, &sandbox).await;
+    assert_ne!(first, second);
+    let again = sync(&app, &token, &second).await;
+    assert_eq!(again["counts"]["imported"].as_u64(), Some(0), "{again}");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM held_orders").await as u64,
+        imported
+    );
+    let moved = count(
+        &app,
+        &format!(
+            "SELECT count(*) FROM held_orders WHERE connection_id = {}",
+            sql_text(&second)
+        ),
+    )
+    .await;
+    assert_eq!(
+        moved, 0,
+        "unchanged orders keep the connection that last recorded them"
+    );
+}
+
+fn sql_text(value: &Value) -> String {
+    format!("'{}'", value.as_str().unwrap())
+}
