@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 use crate::config::SandboxUser;
 use crate::error::OdooError;
 use crate::faults::CallRecord;
-use crate::http::{json_response, not_found_page, respond, response, BodyKind, HTML};
-use crate::orm::{self, Arguments, Env, Protocol};
+use crate::http::{json_response, not_found_page, respond, response, BodyKind, HTML, JSON};
+use crate::orm::{self, Answer, Arguments, Env, Protocol};
 use crate::state::Shared;
 use crate::store::Database;
 
@@ -117,7 +117,7 @@ fn serve(shared: &Shared, request: Request) -> Response {
         return no_database_page();
     };
     match run(shared, db, &request) {
-        Ok(value) => json_response(200, &value),
+        Ok(answer) => response(200, JSON, serde_json::to_vec(&answer).unwrap_or_default()),
         Err(Failure::UnsupportedMediaType) => unsupported_media_type_page(),
         Err(Failure::Odoo(error)) => error_response(&error),
     }
@@ -131,7 +131,7 @@ fn select_database<'a>(databases: &'a [Database], headers: &HeaderMap) -> Option
     }
 }
 
-fn run(shared: &Shared, db: &Database, request: &Request) -> Result<Value, Failure> {
+fn run<'a>(shared: &'a Shared, db: &'a Database, request: &Request) -> Result<Answer<'a>, Failure> {
     let did_you_mean = || OdooError::NotFound("Did you mean POST /json/2/<model>/<method>?".into());
     let (Some(model), Some(method)) = (request.model, request.model_method) else {
         return Err(did_you_mean().into());
@@ -150,7 +150,7 @@ fn run(shared: &Shared, db: &Database, request: &Request) -> Result<Value, Failu
         protocol: Protocol::Json2,
     };
 
-    Ok(orm::call(env, model, method, Arguments::Named(body))?)
+    Ok(orm::answer(env, model, method, Arguments::Named(body))?)
 }
 
 /// Why a JSON-2 request fails.
