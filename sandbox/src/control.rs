@@ -5,7 +5,9 @@
 //! `write_date`, like Odoo. [`Control::begin`] opens one that stays invisible until
 //! [`Transaction::commit`], so its rows appear with a `write_date` older than rows committed
 //! meanwhile ("commit late"). A change to a line's quantity, price or discount also rewrites
-//! its order (amounts change); a change to its description only rewrites the line.
+//! its order (amounts change); a change to its description only rewrites the line. With a data
+//! directory, each committed transaction is also appended to its changes file (see
+//! [`crate::persist`]).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The in-memory databases: tables of records keyed by id.
+//! The in-memory databases: tables of records keyed by id and indexed by `write_date`.
 //!
 //! A record holds its values as `read` returns them (`false` for empty, many2one as
 //! `[id, "name"]`), except `write_date` and `create_date`, which are kept with microseconds
