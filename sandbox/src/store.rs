@@ -339,6 +339,57 @@ pub fn credentials_match(user: &SandboxUser, secret: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn row(id: i64, stamp: &str) -> Record {
+        Record::new(id, Map::new(), parse_datetime(stamp).unwrap())
+    }
+
+    fn by_write_date(table: &Table) -> Vec<i64> {
+        let everything = Scan::WriteDate {
+            from: NaiveDateTime::MIN,
+            until: NaiveDateTime::MAX,
+            descending: false,
+        };
+        table.scan(&everything).map(|r| r.id).collect()
+    }
+
+    fn three_rows() -> Table {
+        let mut table = Table::default();
+        table.put(row(1, "2025-01-01 10:00:00.5"));
+        table.put(row(2, "2025-01-01 09:00:00.5"));
+        table.put(row(3, "2025-01-01 10:00:00.5"));
+        table
+    }
+
+    #[test]
+    fn the_write_date_index_follows_every_change_of_a_row() {
+        let mut table = three_rows();
+
+        table.update(2, |r| r.write_date = parse_datetime("2025-01-02").unwrap());
+        table.put(row(1, "2025-01-03"));
+        table.remove(3);
+
+        assert_eq!(by_write_date(&table), [2, 1]);
+    }
+
+    #[test]
+    fn a_roll_back_restores_rows_and_their_index() {
+        let mut database = Database {
+            name: "db".into(),
+            tables: [("sale.order".to_owned(), three_rows())].into(),
+            users: Vec::new(),
+        };
+
+        database.begin_undo();
+        let table = database.table_mut("sale.order").unwrap();
+        table.update(2, |r| r.write_date = parse_datetime("2025-01-02").unwrap());
+        table.remove(1);
+        table.put(row(4, "2025-01-01"));
+        database.roll_back();
+
+        assert_eq!(database.tables["sale.order"], three_rows());
+        assert_eq!(by_write_date(&database.tables["sale.order"]), [2, 1, 3]);
+    }
+
     #[test]
     fn a_datetime_prints_as_its_format_says() {
         let stamps = [
