@@ -27,8 +27,13 @@ CREATE TABLE sync_runs (
     requested_at  timestamptz NOT NULL,
     heartbeat_at  timestamptz NOT NULL DEFAULT now(),
     cancel_requested boolean  NOT NULL DEFAULT false,
+    state         jsonb       NOT NULL DEFAULT '{}',
     finished_at   timestamptz
 );
+
+-- `state` is the run's aggregate state after its last event, kept in the same transaction,
+-- so lists and batches never replay a run's stream.
+CREATE INDEX sync_runs_by_connection ON sync_runs (account_id, connection_id, requested_at DESC, run_id DESC);
 
 -- One unfinished run per connection, whatever races between replicas. A run whose worker
 -- stopped recording (heartbeat_at) for too long is closed as interrupted when the next is

@@ -273,6 +273,12 @@ impl Connections {
         Ok(views)
     }
 
+    /// Whether a live connection of this id belongs to the caller's account, whatever the
+    /// caller's role may read of it.
+    pub async fn is_of_account(&self, caller: &Caller, id: ConnectionId) -> Result<bool, AppError> {
+        Ok(self.find(caller, id).await?.is_some())
+    }
+
     /// One connection of the caller's account.
     pub async fn get(&self, caller: &Caller, id: ConnectionId) -> Result<ConnectionView, AppError> {
         caller.require(Operation::ReadConnections)?;

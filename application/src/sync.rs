@@ -20,7 +20,9 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use domain::connection::SourceKey;
 use domain::ids::{AccountId, Actor, ConnectionId};
 use domain::sales_order::{LineKind, Observation, ObservedOrder};
-use domain::sync_run::{RunFailure, SyncCounts, SyncCursor, SyncRun, SyncRunId, SyncTrigger};
+use domain::sync_run::{
+    RunFailure, RunStatus, SyncCounts, SyncCursor, SyncRun, SyncRunId, SyncTrigger,
+};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -110,6 +112,16 @@ pub trait SyncStore: Send + Sync {
         failure: RunFailure,
         at: DateTime<Utc>,
     ) -> Result<(), SyncStoreRefusal>;
+    /// Runs of a connection, newest first, after the given (requested time, id), and how many
+    /// match.
+    async fn list_runs(
+        &self,
+        account: &AccountId,
+        connection: &ConnectionId,
+        status: Option<RunStatus>,
+        after: Option<(DateTime<Utc>, SyncRunId)>,
+        limit: u16,
+    ) -> Result<(Vec<SyncRun>, i64), SyncStoreRefusal>;
     /// Whether someone asked the run to stop.
     async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal>;
     /// Asks a run to stop: a pending run fails at once, a running one after its batch.
@@ -231,6 +243,31 @@ impl Syncs {
             ports,
             settings,
         }
+    }
+
+    /// The runs of a connection of the caller's account, newest first: at most `first`
+    /// after the run `after` (a cursor from an earlier page), and how many match.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+        status: Option<RunStatus>,
+        after: Option<(DateTime<Utc>, SyncRunId)>,
+        first: u16,
+    ) -> Result<(Vec<SyncRun>, i64), AppError> {
+        caller.require(Operation::ReadSyncRuns)?;
+        if !self
+            .connections
+            .is_of_account(caller, connection_id)
+            .await?
+        {
+            return Err(AppError::NotFound);
+        }
+        self.ports
+            .store
+            .list_runs(&caller.account_id, &connection_id, status, after, first)
+            .await
+            .map_err(|e| AppError::internal(anyhow::anyhow!(e)))
     }
 
     /// Asks a run to stop: a pending run fails at once, a running one after its current batch,

@@ -314,6 +314,51 @@ impl PgSyncStore {
         Ok(())
     }
 
+    /// Runs of a connection, newest first, after `after` (requested time and id of the last
+    /// run of the previous page), with the number of runs matching.
+    pub async fn list_runs(
+        &self,
+        account: &AccountId,
+        connection: &ConnectionId,
+        status: Option<RunStatus>,
+        after: Option<(DateTime<Utc>, SyncRunId)>,
+        limit: u16,
+    ) -> Result<(Vec<SyncRun>, i64), SyncStoreError> {
+        let status = status.map(status_text);
+        let (after_at, after_id) =
+            after.map_or((None, None), |(at, id)| (Some(at), Some(id.to_string())));
+        let states: Vec<Value> = sqlx::query_scalar(
+            "SELECT state FROM sync_runs
+              WHERE account_id = $1 AND connection_id = $2 AND ($3::text IS NULL OR status = $3)
+                AND ($4::timestamptz IS NULL OR (requested_at, run_id) < ($4, $5))
+              ORDER BY requested_at DESC, run_id DESC LIMIT $6",
+        )
+        .bind(account.as_str())
+        .bind(connection.to_string())
+        .bind(status)
+        .bind(after_at)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sync_runs
+              WHERE account_id = $1 AND connection_id = $2 AND ($3::text IS NULL OR status = $3)",
+        )
+        .bind(account.as_str())
+        .bind(connection.to_string())
+        .bind(status)
+        .fetch_one(&self.pool)
+        .await?;
+        let runs = states
+            .into_iter()
+            .map(|state| {
+                serde_json::from_value(state).map_err(|e| SyncStoreError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((runs, total))
+    }
+
     /// Where reading a source's orders feed continues, if it was ever read.
     pub async fn cursor(
         &self,
@@ -394,24 +439,16 @@ impl PgSyncStore {
         ctx: &RunContext,
     ) -> Result<(SyncRun, i64), SyncStoreError> {
         let row = sqlx::query(
-            "SELECT status, sequence, cancel_requested FROM sync_runs
-              WHERE run_id = $1 AND account_id = $2 FOR UPDATE",
+            "SELECT state, sequence FROM sync_runs WHERE run_id = $1 AND account_id = $2 FOR UPDATE",
         )
         .bind(ctx.run_id.to_string())
         .bind(ctx.account_id.as_str())
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(RunError::NotFound)?;
-        let status = parse_status(&row.try_get::<String, _>("status")?)?;
-        let run = SyncRun {
-            id: Some(ctx.run_id),
-            account_id: Some(ctx.account_id.clone()),
-            connection_id: Some(ctx.connection_id),
-            source: Some(ctx.source.clone()),
-            status,
-            cancel_requested: row.try_get("cancel_requested")?,
-            ..SyncRun::default()
-        };
+        let state: Value = row.try_get("state")?;
+        let run: SyncRun =
+            serde_json::from_value(state).map_err(|e| SyncStoreError::Corrupt(e.to_string()))?;
         Ok((run, row.try_get("sequence")?))
     }
 
@@ -441,7 +478,7 @@ impl PgSyncStore {
         sqlx::query(
             "UPDATE sync_runs SET sequence = $2, status = $3, heartbeat_at = now(),
                     finished_at = CASE WHEN $4 THEN now() ELSE finished_at END,
-                    cancel_requested = $5
+                    cancel_requested = $5, state = $6
               WHERE run_id = $1",
         )
         .bind(ctx.run_id.to_string())
@@ -449,6 +486,7 @@ impl PgSyncStore {
         .bind(status_text(run.status))
         .bind(run.status.is_finished())
         .bind(run.cancel_requested)
+        .bind(to_json(&run)?)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -699,19 +737,6 @@ fn status_text(status: RunStatus) -> &'static str {
     }
 }
 
-fn parse_status(text: &str) -> Result<RunStatus, SyncStoreError> {
-    [
-        RunStatus::Pending,
-        RunStatus::Running,
-        RunStatus::Completed,
-        RunStatus::Failed,
-        RunStatus::ResolutionRequired,
-    ]
-    .into_iter()
-    .find(|status| status_text(*status) == text)
-    .ok_or_else(|| SyncStoreError::Corrupt(format!("run status {text:?}")))
-}
-
 fn order_status_text(status: OrderStatus) -> &'static str {
     match status {
         OrderStatus::Quotation => "QUOTATION",
@@ -792,6 +817,17 @@ impl SyncStore for PgSyncStore {
         feed: Feed,
     ) -> Result<Option<SyncCursor>, SyncStoreRefusal> {
         Ok(PgSyncStore::feed_cursor(self, account, source, feed).await?)
+    }
+
+    async fn list_runs(
+        &self,
+        account: &AccountId,
+        connection: &ConnectionId,
+        status: Option<RunStatus>,
+        after: Option<(DateTime<Utc>, SyncRunId)>,
+        limit: u16,
+    ) -> Result<(Vec<SyncRun>, i64), SyncStoreRefusal> {
+        Ok(PgSyncStore::list_runs(self, account, connection, status, after, limit).await?)
     }
 
     async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal> {

@@ -70,6 +70,11 @@ fn operations() -> Vec<Case> {
             allowed: ADMIN,
         },
         Case {
+            name: "syncRuns",
+            document: "query($id: ID!) { syncRuns(connectionId: $id) { totalCount } }",
+            allowed: &["admin", "member", "auditor"],
+        },
+        Case {
             name: "syncRun",
             document: "query { syncRun(id: \"00000000-0000-4000-8000-000000000000\") { id } }",
             allowed: &["admin", "member", "auditor"],

@@ -450,3 +450,73 @@ async fn another_account_cannot_see_or_start_a_run() {
         .await;
     assert_eq!(crate::connections::error_code(&start), Some("NOT_FOUND"));
 }
+
+#[tokio::test]
+async fn runs_are_listed_newest_first_in_pages_with_their_total() {
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let connection = connect(&app, &token, &sandbox).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(sync(&app, &token, &connection).await["id"].clone());
+    }
+    let list = "query($id: ID!, $first: Int, $after: String, $status: SyncRunStatus) {
+        syncRuns(connectionId: $id, first: $first, after: $after, status: $status) {
+            totalCount pageInfo { hasNextPage endCursor } edges { node { id status } } } }";
+
+    let member = app.token("acme", "member");
+    let first = app
+        .graphql(&member, list, json!({ "id": connection, "first": 2 }))
+        .await;
+    let page = &first["data"]["syncRuns"];
+    assert_eq!(page["totalCount"], 3, "{first}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let newest: Vec<&Value> = page["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["id"])
+        .collect();
+    assert_eq!(newest, [&ids[2], &ids[1]]);
+
+    let after = page["pageInfo"]["endCursor"].clone();
+    let second = app
+        .graphql(
+            &member,
+            list,
+            json!({ "id": connection, "first": 2, "after": after }),
+        )
+        .await;
+    let rest = &second["data"]["syncRuns"];
+    assert_eq!(rest["edges"][0]["node"]["id"], ids[0], "{second}");
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+
+    let failed = app
+        .graphql(
+            &member,
+            list,
+            json!({ "id": connection, "status": "FAILED" }),
+        )
+        .await;
+    assert_eq!(failed["data"]["syncRuns"]["totalCount"], 0, "{failed}");
+    let too_many = app
+        .graphql(&member, list, json!({ "id": connection, "first": 501 }))
+        .await;
+    assert_eq!(
+        too_many["errors"][0]["extensions"]["field"], "first",
+        "{too_many}"
+    );
+    let other = app
+        .graphql(
+            &app.token("globex", "admin"),
+            list,
+            json!({ "id": connection }),
+        )
+        .await;
+    assert_eq!(
+        crate::connections::error_code(&other),
+        Some("NOT_FOUND"),
+        "{other}"
+    );
+}

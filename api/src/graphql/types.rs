@@ -431,6 +431,25 @@ impl From<RunStatus> for SyncRunStatus {
     }
 }
 
+impl From<SyncRunStatus> for RunStatus {
+    fn from(status: SyncRunStatus) -> Self {
+        match status {
+            SyncRunStatus::Pending => Self::Pending,
+            SyncRunStatus::Running => Self::Running,
+            SyncRunStatus::Completed => Self::Completed,
+            SyncRunStatus::Failed => Self::Failed,
+            SyncRunStatus::ResolutionRequired => Self::ResolutionRequired,
+        }
+    }
+}
+
+/// How many items a list has in all, beyond the page.
+#[derive(Debug, SimpleObject)]
+pub struct TotalCount {
+    /// The number of items matching, on every page.
+    pub total_count: i64,
+}
+
 /// What started a sync run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(name = "SyncTrigger")]

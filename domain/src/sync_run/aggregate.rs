@@ -39,6 +39,7 @@ impl RunStatus {
 
 /// The sync run aggregate.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SyncRun {
     /// The run's id, once requested.
     pub id: Option<SyncRunId>,
