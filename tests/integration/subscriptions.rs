@@ -112,3 +112,65 @@ async fn a_missing_or_forged_token_in_connection_init_is_refused() {
         assert!(!acknowledged, "{payload}: {answer:?}");
     }
 }
+
+#[tokio::test]
+async fn a_sync_runs_progress_arrives_over_the_subscription_until_it_ends() {
+    use odoo_sandbox::{Sandbox, SandboxConfig, UserKind};
+
+    let app = TestApp::spawn().await;
+    let token = app.token("acme", "admin");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let user = sandbox.user(UserKind::SalesAll);
+    let input = json!({ "name": "S", "url": sandbox.url(), "database": sandbox.database(), "username": user.login, "apiKey": user.api_key, "batchSize": 20 });
+    let created = crate::connections::create(&app, &token, input).await;
+    let connection = created["data"]["createConnection"]["id"].clone();
+    let started = app
+        .graphql(
+            &token,
+            "mutation($id: ID!) { syncNow(connectionId: $id) { id } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    let run_id = started["data"]["syncNow"]["id"].clone();
+
+    let mut socket = open(&app).await;
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let subscribe = json!({
+        "id": "1", "type": "subscribe",
+        "payload": { "query": "subscription($id: ID!) { syncRunUpdated(id: $id) { status counts { imported } } }", "variables": { "id": run_id } }
+    });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+
+    let mut statuses = Vec::new();
+    let reading = async {
+        while let Some(Ok(message)) = socket.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            match value["type"].as_str() {
+                Some("next") => statuses.push(
+                    value["payload"]["data"]["syncRunUpdated"]["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
+                Some("complete") | Some("error") => break,
+                _ => continue,
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), reading)
+        .await
+        .expect("the subscription completes");
+    assert!(!statuses.is_empty());
+    assert_eq!(
+        statuses.last().map(String::as_str),
+        Some("RESOLUTION_REQUIRED"),
+        "{statuses:?}"
+    );
+}

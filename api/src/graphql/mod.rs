@@ -3,18 +3,20 @@
 mod errors;
 mod mutation;
 mod query;
+mod subscription;
 mod types;
 
 use application::accounts::Accounts;
 use application::connections::Connections;
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use errors::{codes, error_body, ErrorCode, GqlResult};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
 /// The service's schema.
-pub type PrepSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type PrepSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The deepest query accepted.
 pub const MAX_DEPTH: usize = 12;
@@ -38,7 +40,7 @@ pub struct UseCases {
 
 /// Builds the schema with its limits and the use cases as shared data.
 pub fn schema(use_cases: UseCases) -> PrepSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(use_cases)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -47,7 +49,7 @@ pub fn schema(use_cases: UseCases) -> PrepSchema {
 
 /// The schema's SDL, as committed in `docs/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .finish()
         .sdl()
 }
