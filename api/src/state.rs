@@ -227,10 +227,34 @@ pub async fn app(
         )),
     };
     let schema = crate::graphql::schema(ports.use_cases(connection_policy(&config.policy), sync));
+    spawn_stale_run_sweeper(
+        ports.sync_store.clone(),
+        std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
+    );
     let state = crate::server::AppState {
         schema,
         verifier,
         pool,
     };
     Ok(crate::server::router(state, config.max_body_bytes))
+}
+
+/// Closes runs left unfinished by a process that died: at start, then every half stale period
+/// (at most every minute). Every replica may run it; each stale run is closed once.
+fn spawn_stale_run_sweeper(store: Arc<PgSyncStore>, stale_after: std::time::Duration) {
+    let every = (stale_after / 2).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match store.interrupt_stale().await {
+                Ok(0) => {}
+                Ok(closed) => tracing::warn!(closed, "stale sync runs closed as interrupted"),
+                Err(error) => tracing::warn!(error = %error, "stale sync runs not checked"),
+            }
+        }
+    });
 }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use cqrs_es::DomainEvent;
 use domain::connection::SourceKey;
-use domain::ids::{AccountId, ConnectionId};
+use domain::ids::{AccountId, Actor, ConnectionId};
 use domain::sales_order::{
     decide, Fingerprint, HeldOrder, Observation, ObservedOrder, OrderChange, OrderEvent,
     OrderStatus, RecordedBy,
@@ -238,6 +238,29 @@ impl PgSyncStore {
         }
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// Closes as `INTERRUPTED` every unfinished run that recorded nothing for the stale
+    /// period: its process died or lost its claim. Safe beside other replicas doing the same.
+    /// Returns how many runs it closed.
+    pub async fn interrupt_stale(&self) -> Result<usize, SyncStoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(String, String, Value)> = sqlx::query_as(
+            "SELECT run_id, account_id, state FROM sync_runs
+              WHERE status IN ('PENDING', 'RUNNING') AND heartbeat_at < now() - make_interval(secs => $1)
+                FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.stale_after.as_secs_f64())
+        .fetch_all(&mut *tx)
+        .await?;
+        let closed = rows.len();
+        for (run_id, account, state) in rows {
+            let ctx = stale_context(&run_id, &account, state)?;
+            self.interrupt(&mut tx, &ctx, ctx.run_id, Utc::now())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(closed)
     }
 
     /// Asks a run to stop: a pending run fails at once, a running one is flagged.
@@ -566,6 +589,20 @@ impl PgSyncStore {
         .await?;
         Ok(())
     }
+}
+
+/// The context of a run found stale: the service itself closes it.
+fn stale_context(run_id: &str, account: &str, state: Value) -> Result<RunContext, SyncStoreError> {
+    let corrupt = |what: &str| SyncStoreError::Corrupt(format!("stale run {run_id}: {what}"));
+    let run: SyncRun = serde_json::from_value(state).map_err(|e| corrupt(&e.to_string()))?;
+    Ok(RunContext {
+        run_id: SyncRunId::parse(run_id).ok_or_else(|| corrupt("id"))?,
+        account_id: AccountId::parse(account).map_err(|_| corrupt("account"))?,
+        connection_id: run.connection_id.ok_or_else(|| corrupt("connection"))?,
+        source: run.source.ok_or_else(|| corrupt("source"))?,
+        actor: Actor::system(),
+        correlation_id: uuid::Uuid::new_v4(),
+    })
 }
 
 /// The unfinished run of a connection, read in the transaction that found it, and whether

@@ -372,3 +372,39 @@ async fn a_run_that_stopped_recording_is_closed_as_interrupted_when_the_next_is_
     let pending = runs.load(&fresh.run_id.to_string()).await.unwrap();
     assert_eq!(pending.status, RunStatus::Pending);
 }
+
+#[tokio::test]
+async fn the_sweeper_closes_runs_whose_process_died_and_only_those() {
+    let db = TestDatabase::create().await;
+    let store =
+        PgSyncStore::with_stale_after(db.pool().clone(), std::time::Duration::from_secs(60));
+    let dead = started_run(&store, ConnectionId::new()).await;
+    let alive = started_run(&store, ConnectionId::new()).await;
+    sqlx::query(
+        "UPDATE sync_runs SET heartbeat_at = now() - interval '5 minutes' WHERE run_id = $1",
+    )
+    .bind(dead.run_id.to_string())
+    .execute(db.pool())
+    .await
+    .unwrap();
+
+    assert_eq!(store.interrupt_stale().await.unwrap(), 1);
+    assert_eq!(store.interrupt_stale().await.unwrap(), 0);
+    let runs = PgAggregateStore::<SyncRun>::new(db.pool().clone());
+    let closed = runs.load(&dead.run_id.to_string()).await.unwrap();
+    assert_eq!(
+        closed.failure.map(|f| f.code),
+        Some("INTERRUPTED".to_owned())
+    );
+    assert_eq!(
+        runs.load(&alive.run_id.to_string()).await.unwrap().status,
+        RunStatus::Running
+    );
+    let actor: String = sqlx::query_scalar(
+        "SELECT metadata ->> 'actor' FROM events WHERE event_type = 'SyncFailed'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(actor, "system");
+}

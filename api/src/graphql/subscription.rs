@@ -23,7 +23,11 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// A sync run each time its status or counts change, from its state now until it ends.
-    async fn sync_run_updated(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = SyncRunGql>> {
+    async fn sync_run_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = SyncRunGql>> {
         let caller = caller(ctx)?.clone();
         caller.require(Operation::ReadSyncRuns).gql()?;
         let id = run_id(&id)?;
@@ -42,7 +46,13 @@ struct Watch {
 }
 
 fn watch(syncs: Syncs, caller: Caller, id: SyncRunId) -> impl Stream<Item = SyncRunGql> {
-    let state = Watch { syncs, caller, id, last: None, ended: false };
+    let state = Watch {
+        syncs,
+        caller,
+        id,
+        last: None,
+        ended: false,
+    };
     stream::unfold(state, |mut state| async move {
         if state.ended {
             return None;
