@@ -16,4 +16,5 @@ mod subscriptions;
 mod sync;
 mod sync_faults;
 mod sync_store;
+mod sync_support;
 mod test_connection;

@@ -13,10 +13,7 @@ use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
 use crate::connections::create;
-
-const RUN_FIELDS: &str = "id status trigger requestedAt startedAt finishedAt \
-    counts { fetched imported updated cancelled removed outOfScope unchanged unmappedLines } \
-    error { code message hint }";
+use crate::sync_support::{connect, count, sync, wait};
 
 fn shared_datasets() -> PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -27,20 +24,6 @@ fn shared_datasets() -> PathBuf {
     .into_iter()
     .find(|p| p.is_dir())
     .expect("shared/odoo/datasets beside the repository")
-}
-
-async fn connect(app: &TestApp, token: &str, sandbox: &Sandbox) -> Value {
-    let user = sandbox.user(UserKind::SalesAll);
-    let input = json!({
-        "name": "Sandbox",
-        "url": sandbox.url(),
-        "database": sandbox.database(),
-        "username": user.login,
-        "apiKey": user.api_key,
-    });
-    let created = create(app, token, input).await;
-    assert!(created["errors"].is_null(), "{created}");
-    created["data"]["createConnection"]["id"].clone()
 }
 
 async fn matching_orders(app: &TestApp, token: &str, connection: &Value) -> u64 {
@@ -54,39 +37,6 @@ async fn matching_orders(app: &TestApp, token: &str, connection: &Value) -> u64 
     tested["data"]["testConnection"]["matchingOrders"]
         .as_u64()
         .expect("a count")
-}
-
-/// Starts a run and waits until it ends.
-async fn sync(app: &TestApp, token: &str, connection: &Value) -> Value {
-    let mutation =
-        format!("mutation($id: ID!) {{ syncNow(connectionId: $id) {{ {RUN_FIELDS} }} }}");
-    let started = app
-        .graphql(token, &mutation, json!({ "id": connection }))
-        .await;
-    let run_id = started["data"]["syncNow"]["id"].clone();
-    assert!(run_id.is_string(), "{started}");
-    wait(app, token, &run_id).await
-}
-
-/// Waits until a run ends.
-async fn wait(app: &TestApp, token: &str, run_id: &Value) -> Value {
-    let query = format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}");
-    for _ in 0..600 {
-        let run =
-            app.graphql(token, &query, json!({ "id": run_id })).await["data"]["syncRun"].clone();
-        if !matches!(run["status"].as_str(), Some("PENDING" | "RUNNING")) {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the run did not end within a minute");
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

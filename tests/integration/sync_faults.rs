@@ -4,54 +4,14 @@
 
 use std::time::Duration;
 
-use odoo_sandbox::{
-    CallMatcher, Fault, FaultRule, NewLine, NewOrder, Sandbox, SandboxConfig, UserKind,
-};
+use odoo_sandbox::{CallMatcher, Fault, FaultRule, NewLine, NewOrder, Sandbox, SandboxConfig};
 use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
-use crate::connections::create;
-
-const RUN_FIELDS: &str =
-    "id status counts { fetched imported updated unchanged } error { code message hint }";
+use crate::sync_support::{connect_with, count, sync};
 
 async fn connect(app: &TestApp, token: &str, sandbox: &Sandbox) -> Value {
-    let user = sandbox.user(UserKind::SalesAll);
-    let input = json!({
-        "name": "Sandbox", "url": sandbox.url(), "database": sandbox.database(),
-        "username": user.login, "apiKey": user.api_key, "batchSize": 20,
-    });
-    let created = create(app, token, input).await;
-    assert!(created["errors"].is_null(), "{created}");
-    created["data"]["createConnection"]["id"].clone()
-}
-
-async fn sync(app: &TestApp, token: &str, connection: &Value) -> Value {
-    let started = app
-        .graphql(
-            token,
-            "mutation($id: ID!) { syncNow(connectionId: $id) { id } }",
-            json!({ "id": connection }),
-        )
-        .await;
-    let run_id = started["data"]["syncNow"]["id"].clone();
-    let query = format!("query($id: ID!) {{ syncRun(id: $id) {{ {RUN_FIELDS} }} }}");
-    for _ in 0..600 {
-        let run =
-            app.graphql(token, &query, json!({ "id": run_id })).await["data"]["syncRun"].clone();
-        if !matches!(run["status"].as_str(), Some("PENDING" | "RUNNING")) {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the run did not end within a minute");
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
+    connect_with(app, token, sandbox, json!({ "batchSize": 20 })).await
 }
 
 /// Every order event belongs to a committed batch: the events match the counts of the runs.

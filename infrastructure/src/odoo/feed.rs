@@ -17,7 +17,6 @@ use application::ports::ProbeTarget;
 use application::sync::{Feed, FeedPage, OrderFeed, OrderFeeds};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDateTime};
-use domain::connection::Protocol;
 use domain::sales_order::{Observation, ObservedOrder};
 use domain::sync_run::{RunFailure, SyncCursor};
 use odoo_client::models::{OrderLine, SalesOrder, UnitDefinition};
@@ -27,6 +26,7 @@ use odoo_client::{
 };
 
 use super::orders::{imported_order, Catalog};
+use super::protocol;
 use super::scope::import_scope;
 
 /// Opens feeds with the Odoo client.
@@ -375,15 +375,6 @@ fn line_stamp(record: &odoo_client::record::Record) -> Result<Stamped, OdooError
 
 fn odoo_time(moment: NaiveDateTime) -> String {
     moment.format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-fn protocol(protocol: Protocol) -> odoo_client::Protocol {
-    match protocol {
-        Protocol::Auto => odoo_client::Protocol::Auto,
-        Protocol::Json2 => odoo_client::Protocol::Json2,
-        Protocol::Jsonrpc => odoo_client::Protocol::JsonRpc,
-        Protocol::Xmlrpc => odoo_client::Protocol::XmlRpc,
-    }
 }
 
 fn failure(error: OdooError) -> RunFailure {

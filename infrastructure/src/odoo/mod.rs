@@ -12,3 +12,14 @@ pub use feed::OdooOrderFeeds;
 pub use filters::OdooFilterSyntax;
 pub use probe::OdooProber;
 pub use scope::{import_scope, order_date_bounds};
+
+/// The client's protocol choice for a connection's setting.
+fn protocol(protocol: domain::connection::Protocol) -> odoo_client::Protocol {
+    use domain::connection::Protocol;
+    match protocol {
+        Protocol::Auto => odoo_client::Protocol::Auto,
+        Protocol::Json2 => odoo_client::Protocol::Json2,
+        Protocol::Jsonrpc => odoo_client::Protocol::JsonRpc,
+        Protocol::Xmlrpc => odoo_client::Protocol::XmlRpc,
+    }
+}

@@ -7,7 +7,7 @@ use application::ports::{ConnectionProber, ProbeTarget};
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::connection::{
-    ConnectionTestResult, Protocol, ResolvedProtocol, TestFailure, TestStage, TestWarning,
+    ConnectionTestResult, ResolvedProtocol, TestFailure, TestStage, TestWarning,
 };
 use odoo_client::domain::check_fields as check_filter_fields;
 use odoo_client::fields::FIELD_ATTRIBUTES;
@@ -17,6 +17,7 @@ use odoo_client::{
 };
 use tracing::instrument;
 
+use super::protocol;
 use super::scope::import_scope;
 
 /// A [`ConnectionProber`] on the Odoo client.
@@ -218,15 +219,6 @@ fn connect_stage(error: &OdooError) -> TestStage {
     match error.kind() {
         ErrorKind::UnsupportedVersion | ErrorKind::UnexpectedResponse => TestStage::Version,
         _ => TestStage::Reach,
-    }
-}
-
-fn protocol(protocol: Protocol) -> odoo_client::Protocol {
-    match protocol {
-        Protocol::Auto => odoo_client::Protocol::Auto,
-        Protocol::Json2 => odoo_client::Protocol::Json2,
-        Protocol::Jsonrpc => odoo_client::Protocol::JsonRpc,
-        Protocol::Xmlrpc => odoo_client::Protocol::XmlRpc,
     }
 }
 
