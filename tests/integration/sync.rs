@@ -74,8 +74,9 @@ async fn a_first_sync_imports_each_order_of_the_scope_once_even_when_hundreds_sh
 #[tokio::test]
 async fn a_second_sync_of_unchanged_orders_records_no_order_event() {
     let app = TestApp::spawn().await;
-    let token = app.token("acme", "admin");
     for version in [19, 16] {
+        // An account per sandbox: a later sandbox may get an earlier one's port.
+        let token = app.token(&format!("acme-{version}"), "admin");
         let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
         let connection = connect(&app, &token, &sandbox).await;
         let expected = matching_orders(&app, &token, &connection).await;
@@ -189,8 +190,9 @@ async fn events_of(app: &TestApp, source_order_id: i64) -> Vec<String> {
 #[tokio::test]
 async fn changes_cancellations_and_line_only_edits_each_record_exactly_their_event() {
     let app = TestApp::spawn().await;
-    let token = app.token("acme", "admin");
     for version in [18, 19] {
+        // An account per sandbox: a later sandbox may get an earlier one's port.
+        let token = app.token(&format!("acme-{version}"), "admin");
         let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
         let connection = connect(&app, &token, &sandbox).await;
         sync(&app, &token, &connection).await;

@@ -70,14 +70,15 @@ async fn transient_failures_mid_sync_are_retried_and_the_sync_completes() {
 #[tokio::test]
 async fn lasting_failures_mid_sync_end_the_run_with_the_guides_code_and_no_partial_batch() {
     let app = TestApp::spawn_with(|config| config.odoo.request_timeout_ms = 700).await;
-    let token = app.token("acme", "admin");
     let cases = [
         (Fault::Status { status: 500 }, "ODOO_SERVER_ERROR"),
         (Fault::HtmlPage, "ODOO_UNEXPECTED_RESPONSE"),
         (Fault::MalformedBody, "ODOO_UNEXPECTED_RESPONSE"),
         (Fault::Hang, "ODOO_TIMEOUT"),
     ];
-    for (fault, code) in cases {
+    for (case, (fault, code)) in cases.into_iter().enumerate() {
+        // An account per sandbox: a later sandbox may get an earlier one's port.
+        let token = app.token(&format!("acme-{case}"), "admin");
         let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
         let connection = connect(&app, &token, &sandbox).await;
         let rule = FaultRule::new(fault.clone())
