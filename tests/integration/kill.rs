@@ -34,7 +34,7 @@ impl Service {
             ("PREPSYNC_LISTEN", format!("127.0.0.1:{port}")),
             ("PREPSYNC_ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
             ("PREPSYNC_ALLOW_INSECURE_HTTP", "true".to_owned()),
-            ("PREPSYNC_SYNC_STALE_SECONDS", "1".to_owned()),
+            ("PREPSYNC_SYNC_STALE_SECONDS", "3".to_owned()),
             ("PREPSYNC_ODOO_RETRY_MIN_DELAY_MS", "10".to_owned()),
         ];
         Self {
@@ -123,7 +123,7 @@ async fn a_sync_killed_at_several_points_ends_with_every_order_exactly_once() {
             .await;
         tokio::time::sleep(Duration::from_millis(pause)).await;
         service.kill();
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        tokio::time::sleep(Duration::from_millis(3200)).await;
         service.start();
     }
 
