@@ -26,8 +26,8 @@ use odoo_client::{
 };
 
 use super::orders::{imported_order, Catalog};
-use super::protocol;
 use super::scope::import_scope;
+use super::{protocol, user_message};
 
 /// Opens feeds with the Odoo client.
 #[derive(Debug, Clone)]
@@ -380,12 +380,7 @@ fn odoo_time(moment: NaiveDateTime) -> String {
 fn failure(error: OdooError) -> RunFailure {
     RunFailure {
         code: error.code().to_owned(),
-        message: error
-            .detail()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(300)
-            .collect(),
+        message: user_message(&error),
         hint: Some(error.hint().to_owned()),
     }
 }

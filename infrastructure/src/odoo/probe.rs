@@ -17,8 +17,8 @@ use odoo_client::{
 };
 use tracing::instrument;
 
-use super::protocol;
 use super::scope::import_scope;
+use super::{bounded, protocol, user_message};
 
 /// A [`ConnectionProber`] on the Odoo client.
 #[derive(Debug, Clone)]
@@ -232,29 +232,11 @@ fn resolved(protocol: WireProtocol) -> ResolvedProtocol {
 
 /// Longest server version kept: the server chooses it, and it is stored with the result.
 const MAX_VERSION_CHARS: usize = 64;
-/// Longest message kept from a server's error.
-const MAX_MESSAGE_CHARS: usize = 300;
 
-/// What the user is told: for failures to reach the server, a plain sentence (the transport's
-/// own wording names library internals); otherwise what Odoo said, shortened.
 fn failure(error: &OdooError) -> TestFailure {
-    let message = match error.kind() {
-        ErrorKind::Network => "the server could not be reached".to_owned(),
-        ErrorKind::Timeout => "the server did not answer in time".to_owned(),
-        ErrorKind::UrlNotAllowed => {
-            "this deployment does not allow connections to that address".to_owned()
-        }
-        ErrorKind::InvalidUrl => "the URL cannot be used to reach a server".to_owned(),
-        _ => bounded(error.detail(), MAX_MESSAGE_CHARS),
-    };
     TestFailure {
         code: error.code().to_owned(),
-        message,
+        message: user_message(error),
         hint: Some(error.hint().to_owned()),
     }
-}
-
-/// At most `max` characters, control characters removed.
-fn bounded(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
