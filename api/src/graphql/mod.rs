@@ -8,12 +8,18 @@ mod types;
 
 use application::accounts::Accounts;
 use application::connections::Connections;
-use async_graphql::Schema;
+use async_graphql::{MergedObject, Schema};
 
 pub use errors::{codes, error_body, ErrorCode, GqlResult};
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
+
+/// The query root: each part of the service contributes its own object.
+#[derive(Debug, Default, MergedObject)]
+pub struct QueryRoot(query::ConnectionQuery);
+
+/// The mutation root, built like the query root.
+#[derive(Debug, Default, MergedObject)]
+pub struct MutationRoot(mutation::ConnectionMutation);
 
 /// The service's schema.
 pub type PrepSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -40,16 +46,24 @@ pub struct UseCases {
 
 /// Builds the schema with its limits and the use cases as shared data.
 pub fn schema(use_cases: UseCases) -> PrepSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .data(use_cases)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(use_cases)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema's SDL, as committed in `docs/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

@@ -12,12 +12,12 @@ use super::types::{
     UpdateConnectionInput,
 };
 
-/// The mutation root.
+/// Mutations of the account, its connections and their sync runs.
 #[derive(Debug, Default)]
-pub struct MutationRoot;
+pub struct ConnectionMutation;
 
 #[Object]
-impl MutationRoot {
+impl ConnectionMutation {
     /// Changes the caller's account settings. Admins only.
     #[graphql(complexity = 100)]
     async fn update_account_settings(

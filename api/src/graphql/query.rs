@@ -14,12 +14,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::sync_run::SyncRunId;
 
-/// The query root.
+/// Queries on the account, its connections and their sync runs.
 #[derive(Debug, Default)]
-pub struct QueryRoot;
+pub struct ConnectionQuery;
 
 #[Object]
-impl QueryRoot {
+impl ConnectionQuery {
     /// Who is calling.
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
         let caller = caller(ctx)?;
