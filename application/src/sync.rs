@@ -534,7 +534,9 @@ impl Syncs {
     }
 
     /// Reads one feed to its end from the look-back window before `stored`; returns where it
-    /// ended.
+    /// ended. Each page is committed while the next one is read, so the source and the
+    /// database work at the same time; a page is read ahead only once the one before it has
+    /// named where reading continues, and nothing is committed out of order.
     async fn drain(
         &self,
         ctx: &RunContext,
@@ -544,21 +546,38 @@ impl Syncs {
         batch: u16,
         unmapped: &mut HashMap<i64, u64>,
     ) -> Result<SyncCursor, RunFailure> {
-        let mut from = self.starting_point(stored);
+        let mut page = source
+            .next_page(feed, self.starting_point(stored), batch)
+            .await?;
         loop {
-            let page = source.next_page(feed, from, batch).await?;
             record_unmapped(&page.orders, unmapped);
-            let store = &self.ports.store;
-            store
-                .commit_batch(ctx, page.orders, feed, Some(page.next))
-                .await
-                .map_err(internal)?;
-            self.stop_if_cancelled(ctx).await?;
-            if page.exhausted {
-                return Ok(page.next);
+            let (next, exhausted) = (page.next, page.exhausted);
+            let commit = self.commit_page(ctx, page.orders, feed, next);
+            if exhausted {
+                commit.await?;
+                return Ok(next);
             }
-            from = page.next;
+
+            let (committed, read) = tokio::join!(commit, source.next_page(feed, next, batch));
+            committed?;
+            self.stop_if_cancelled(ctx).await?;
+            page = read?;
         }
+    }
+
+    async fn commit_page(
+        &self,
+        ctx: &RunContext,
+        orders: Vec<ObservedOrder>,
+        feed: Feed,
+        next: SyncCursor,
+    ) -> Result<(), RunFailure> {
+        self.ports
+            .store
+            .commit_batch(ctx, orders, feed, Some(next))
+            .await
+            .map(|_| ())
+            .map_err(internal)
     }
 
     /// The look-back window before the stored cursor, or the beginning for a new source.
