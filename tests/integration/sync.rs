@@ -190,7 +190,7 @@ async fn events_of(app: &TestApp, source_order_id: i64) -> Vec<String> {
 #[tokio::test]
 async fn changes_cancellations_and_line_only_edits_each_record_exactly_their_event() {
     let app = TestApp::spawn().await;
-    for version in [18, 19] {
+    for version in [16, 17, 18, 19] {
         // An account per sandbox: a later sandbox may get an earlier one's port.
         let token = app.token(&format!("acme-{version}"), "admin");
         let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
