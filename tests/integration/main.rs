@@ -9,6 +9,7 @@ mod access;
 mod connections;
 mod event_log;
 mod kill;
+mod mapping;
 mod process;
 mod schema;
 mod secrets;

@@ -119,7 +119,10 @@ fn parse_one(position: usize, input: &ItemInput, errors: &mut FieldErrors) -> Op
 
 fn sku(raw: &str) -> Result<String, FieldError> {
     let value = required_text("items.sku", raw, Item::MAX_SKU).map_err(|e| match raw.trim() {
-        "" => FieldError::new("items.sku", "must not be empty; leave it out (null) for none"),
+        "" => FieldError::new(
+            "items.sku",
+            "must not be empty; leave it out (null) for none",
+        ),
         _ => e,
     })?;
     if value.chars().any(char::is_whitespace) {

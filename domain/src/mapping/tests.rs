@@ -79,7 +79,10 @@ async fn automatic_mapping_leaves_mapped_and_hand_unmapped_products_alone() {
         .await
         .then_expect_events(vec![]);
     Framework::with(())
-        .given(vec![mapped("bun", Factor::one(), MappingOrigin::Sku), unmapped()])
+        .given(vec![
+            mapped("bun", Factor::one(), MappingOrigin::Sku),
+            unmapped(),
+        ])
         .when_async(auto("bun"))
         .await
         .then_expect_events(vec![]);
@@ -94,7 +97,10 @@ async fn automatic_mapping_leaves_mapped_and_hand_unmapped_products_alone() {
 async fn a_product_unmapped_by_hand_can_be_mapped_by_hand_again() {
     let twelve = Factor::parse("factor", Decimal::from(12)).unwrap();
     Framework::with(())
-        .given(vec![mapped("bun", Factor::one(), MappingOrigin::Manual), unmapped()])
+        .given(vec![
+            mapped("bun", Factor::one(), MappingOrigin::Manual),
+            unmapped(),
+        ])
         .when_async(map("bun", twelve))
         .await
         .then_expect_events(vec![mapped("bun", twelve, MappingOrigin::Manual)]);
@@ -116,7 +122,11 @@ async fn unmapping_a_product_without_a_mapping_is_refused() {
 fn factors_must_be_positive_bounded_and_not_too_precise() {
     for bad in ["0", "-1", "1000000.5", "0.0000001"] {
         let value: Decimal = bad.parse().unwrap();
-        assert_eq!(Factor::parse("factor", value).unwrap_err().field, "factor", "{bad}");
+        assert_eq!(
+            Factor::parse("factor", value).unwrap_err().field,
+            "factor",
+            "{bad}"
+        );
     }
     assert!(Factor::parse("factor", "0.5".parse().unwrap()).is_ok());
 }
@@ -129,15 +139,24 @@ fn an_upsert_names_each_bad_field_with_the_item_position() {
     long_unit.unit = "u".repeat(33);
     let errors = parse_items(&[blank, long_unit, input("bad id", Some(""))]).unwrap_err();
     let fields: Vec<&str> = errors.errors().iter().map(|e| e.field).collect();
-    assert_eq!(fields, ["items.name", "items.unit", "items.id", "items.sku"]);
-    assert!(errors.errors()[1].message.starts_with("item 2:"), "{errors}");
+    assert_eq!(
+        fields,
+        ["items.name", "items.unit", "items.id", "items.sku"]
+    );
+    assert!(
+        errors.errors()[1].message.starts_with("item 2:"),
+        "{errors}"
+    );
 }
 
 #[test]
 fn an_upsert_refuses_repeated_ids_and_skus_and_too_many_items() {
-    let errors =
-        parse_items(&[input("a", Some("S")), input("a", Some("T")), input("c", Some("S"))])
-            .unwrap_err();
+    let errors = parse_items(&[
+        input("a", Some("S")),
+        input("a", Some("T")),
+        input("c", Some("S")),
+    ])
+    .unwrap_err();
     let fields: Vec<&str> = errors.errors().iter().map(|e| e.field).collect();
     assert_eq!(fields, ["items.id", "items.sku"]);
     let many: Vec<ItemInput> = (0..=MAX_ITEMS_PER_CALL)
@@ -152,5 +171,8 @@ fn a_valid_upsert_is_trimmed() {
     let mut padded = input("a", Some(" A-1 "));
     padded.name = "  Croissant ".into();
     let items = parse_items(&[padded]).unwrap();
-    assert_eq!((items[0].name.as_str(), items[0].sku.as_deref()), ("Croissant", Some("A-1")));
+    assert_eq!(
+        (items[0].name.as_str(), items[0].sku.as_deref()),
+        ("Croissant", Some("A-1"))
+    );
 }
