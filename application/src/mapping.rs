@@ -33,7 +33,7 @@ pub const MAX_SEARCH: usize = 200;
 pub struct UnmappedProduct {
     /// The product's id in its source.
     pub odoo_product_id: i64,
-    /// Its name, as last imported.
+    /// Its name, as last synced.
     pub name: Option<String>,
     /// Its internal reference.
     pub internal_reference: Option<String>,

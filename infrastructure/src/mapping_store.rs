@@ -663,7 +663,9 @@ impl PgMappingStore {
         Ok((items, total))
     }
 
-    /// See [`MappingStore::unmapped_products`].
+    /// See [`MappingStore::unmapped_products`]. Read from the product lines the sync keeps
+    /// of each order held in scope, in the sync's own transactions, so the list always
+    /// agrees with what a run finishing now would count.
     pub async fn unmapped_products(
         &self,
         account: &AccountId,
@@ -673,25 +675,22 @@ impl PgMappingStore {
     ) -> Result<(Vec<UnmappedProduct>, i64), MappingFault> {
         let rows = sqlx::query(
             "WITH unmapped AS (
-                 SELECT l.product_id,
-                        (array_agg(l.product_name ORDER BY r.event_position DESC))[1] AS name,
-                        (array_agg(l.internal_reference ORDER BY r.event_position DESC))[1] AS internal_reference,
-                        (array_agg(l.barcode ORDER BY r.event_position DESC))[1] AS barcode,
-                        count(*) AS line_count,
-                        count(DISTINCT l.record_id) AS order_count
-                   FROM sales_record_lines l
-                   JOIN sales_records r ON r.record_id = l.record_id
-                  WHERE l.account_id = $1 AND l.source_digest = $2
-                    AND l.kind = 'PRODUCT' AND l.product_id IS NOT NULL
-                    AND r.in_scope AND r.status NOT IN ('CANCELLED', 'REMOVED')
+                 SELECT h.odoo_product_id AS product_id,
+                        sum(h.line_count)::bigint AS line_count,
+                        count(*) AS order_count
+                   FROM held_order_products h
+                  WHERE h.account_id = $1 AND h.source_digest = $2
                     AND NOT EXISTS (SELECT 1 FROM product_mappings m
-                                     WHERE m.account_id = l.account_id AND m.source_digest = l.source_digest
-                                       AND m.odoo_product_id = l.product_id)
-                  GROUP BY l.product_id),
+                                     WHERE m.account_id = h.account_id AND m.source_digest = h.source_digest
+                                       AND m.odoo_product_id = h.odoo_product_id)
+                  GROUP BY h.odoo_product_id),
              counted AS (SELECT *, count(*) OVER () AS total FROM unmapped)
-             SELECT * FROM counted
-              WHERE $3::bigint IS NULL OR line_count < $3 OR (line_count = $3 AND product_id > $4)
-              ORDER BY line_count DESC, product_id
+             SELECT c.*, p.name, p.internal_reference, p.barcode
+               FROM counted c
+               LEFT JOIN source_products p
+                      ON p.account_id = $1 AND p.source_digest = $2 AND p.odoo_product_id = c.product_id
+              WHERE $3::bigint IS NULL OR c.line_count < $3 OR (c.line_count = $3 AND c.product_id > $4)
+              ORDER BY c.line_count DESC, c.product_id
               LIMIT $5",
         )
         .bind(account.as_str())
@@ -703,7 +702,8 @@ impl PgMappingStore {
         .await?;
         let total = match rows.first() {
             Some(row) => row.try_get("total")?,
-            None => self.unmapped_total(account, source).await?,
+            None if after.is_some() => self.unmapped_total(account, source).await?,
+            None => 0,
         };
         let products = rows
             .iter()
@@ -718,15 +718,11 @@ impl PgMappingStore {
         source: &SourceKey,
     ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
-            "SELECT count(DISTINCT l.product_id)
-               FROM sales_record_lines l
-               JOIN sales_records r ON r.record_id = l.record_id
-              WHERE l.account_id = $1 AND l.source_digest = $2
-                AND l.kind = 'PRODUCT' AND l.product_id IS NOT NULL
-                AND r.in_scope AND r.status NOT IN ('CANCELLED', 'REMOVED')
+            "SELECT count(DISTINCT h.odoo_product_id) FROM held_order_products h
+              WHERE h.account_id = $1 AND h.source_digest = $2
                 AND NOT EXISTS (SELECT 1 FROM product_mappings m
-                                 WHERE m.account_id = l.account_id AND m.source_digest = l.source_digest
-                                   AND m.odoo_product_id = l.product_id)",
+                                 WHERE m.account_id = h.account_id AND m.source_digest = h.source_digest
+                                   AND m.odoo_product_id = h.odoo_product_id)",
         )
         .bind(account.as_str())
         .bind(source.digest())

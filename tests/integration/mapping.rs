@@ -435,3 +435,50 @@ async fn concurrent_mappings_of_one_product_leave_one_consistent_mapping() {
         1
     );
 }
+
+#[tokio::test]
+async fn unmapped_products_list_the_products_of_orders_in_scope_until_they_are_mapped() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let member = app.token("acme", "member");
+    let sandbox = kitchen_sandbox().await;
+    let connection = connect(&app, &admin, &sandbox).await;
+    sync(&app, &admin, &connection).await;
+    let query =
+        "query($c: ID!, $a: String) { unmappedProducts(connectionId: $c, first: 2, after: $a) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { node { odooProductId name internalReference barcode lineCount orderCount } } } }";
+    let list = |after: Value| app.graphql(&member, query, json!({ "c": connection, "a": after }));
+
+    let first = ok(&list(Value::Null).await)["unmappedProducts"].clone();
+    assert_eq!(first["totalCount"], 3);
+    assert_eq!(
+        first["edges"][1]["node"],
+        json!({ "odooProductId": LAMP, "name": "Office Lamp", "internalReference": "FURN_8888",
+                "barcode": "601647855631", "lineCount": 2, "orderCount": 2 })
+    );
+    assert_eq!(first["edges"][0]["node"]["odooProductId"], CHAIR);
+    let rest = ok(&list(first["pageInfo"]["endCursor"].clone()).await)["unmappedProducts"].clone();
+    assert_eq!(rest["edges"][0]["node"]["odooProductId"], DESK);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+
+    ok(&upsert(&app, &member, json!([item("chair", None)])).await);
+    ok(&map(&app, &member, &connection, CHAIR, "chair", None).await);
+    let desk_order = *sandbox.control().order_ids().last().unwrap();
+    sandbox.control().cancel_order(desk_order).unwrap();
+    sync(&app, &admin, &connection).await;
+    let left = ok(&list(Value::Null).await)["unmappedProducts"].clone();
+    let ids: Vec<&Value> = left["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["odooProductId"])
+        .collect();
+    assert_eq!(ids, [&json!(LAMP)], "{left}");
+
+    let stranger = app.token("globex", "member");
+    let theirs = app
+        .graphql(&stranger, query, json!({ "c": connection }))
+        .await;
+    assert_eq!(error_code(&theirs), Some("NOT_FOUND"), "{theirs}");
+}
