@@ -910,3 +910,100 @@ impl MappingStore for PgMappingStore {
         Ok(PgMappingStore::unmapped_products(self, account, source, after, limit).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use domain::sales_order::{Fingerprint, ImportedLine, ImportedOrder};
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn line(id: i64, product: Option<i64>, kind: LineKind) -> ImportedLine {
+        ImportedLine {
+            source_line_id: id,
+            kind,
+            product: product.map(|id| ProductRef {
+                id,
+                name: format!("P{id}"),
+                internal_reference: None,
+                barcode: None,
+            }),
+            description: String::new(),
+            quantity: Decimal::ONE,
+            unit: None,
+            product_unit: None,
+            unit_factor: None,
+            unit_price: Decimal::ONE,
+            discount: Decimal::ZERO,
+            subtotal: Decimal::ONE,
+        }
+    }
+
+    fn order() -> Box<ImportedOrder> {
+        Box::new(ImportedOrder {
+            source_order_id: 1,
+            number: "S1".into(),
+            order_date: None,
+            customer: None,
+            customer_reference: None,
+            status: OrderStatus::Confirmed,
+            source_state: "sale".into(),
+            locked: false,
+            commitment_date: None,
+            expected_date: None,
+            currency: None,
+            amount_untaxed: None,
+            amount_total: Decimal::ONE,
+            company: None,
+            lines: vec![
+                line(1, Some(7), LineKind::Product),
+                line(2, None, LineKind::Note),
+                line(3, Some(7), LineKind::Product),
+                line(4, Some(8), LineKind::Product),
+            ],
+        })
+    }
+
+    fn held(status: OrderStatus, in_scope: bool) -> HeldOrder {
+        HeldOrder {
+            fingerprint: Fingerprint::from_stored("f".into()),
+            status,
+            in_scope,
+            removed: false,
+        }
+    }
+
+    fn counts(products: &HeldProducts) -> Vec<(i64, i32)> {
+        products.products.iter().map(|(p, n)| (p.id, *n)).collect()
+    }
+
+    #[test]
+    fn an_order_in_scope_counts_its_product_lines_per_product() {
+        let change = OrderChange::Imported(order(), Fingerprint::from_stored("f".into()));
+        let after = HeldProducts::after(1, &change, &held(OrderStatus::Confirmed, true));
+        assert_eq!(counts(&after), [(7, 2), (8, 1)]);
+    }
+
+    #[test]
+    fn cancelled_out_of_scope_and_removed_orders_count_nothing() {
+        let fingerprint = || Fingerprint::from_stored("f".into());
+        let cancelled = OrderChange::Cancelled(order(), fingerprint());
+        let left = OrderChange::LeftScope(order(), fingerprint());
+        let cases = [
+            (cancelled, held(OrderStatus::Cancelled, true)),
+            (left, held(OrderStatus::Confirmed, false)),
+            (
+                OrderChange::RemovedFromSource,
+                HeldOrder {
+                    removed: true,
+                    ..held(OrderStatus::Confirmed, true)
+                },
+            ),
+        ];
+        for (change, state) in cases {
+            assert!(HeldProducts::after(1, &change, &state).products.is_empty());
+        }
+    }
+}
