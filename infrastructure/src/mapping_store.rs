@@ -180,7 +180,17 @@ async fn note_usage<'a>(
     usage: BTreeMap<i64, Usage<'a>>,
 ) -> Result<(), sqlx::Error> {
     let run = ctx.run_id.to_string();
-    let seen = |u: &Usage<'a>| u.seen;
+    let seen: Vec<Option<&ProductRef>> = usage.values().map(|u| u.seen).collect();
+    let names: Vec<Option<&str>> = seen.iter().map(|p| p.map(|p| p.name.as_str())).collect();
+    let references: Vec<Option<&str>> = seen
+        .iter()
+        .map(|p| p.and_then(|p| p.internal_reference.as_deref()))
+        .collect();
+    let barcodes: Vec<Option<&str>> = seen
+        .iter()
+        .map(|p| p.and_then(|p| p.barcode.as_deref()))
+        .collect();
+    let runs: Vec<Option<&str>> = seen.iter().map(|p| p.map(|_| run.as_str())).collect();
     sqlx::query(
         "INSERT INTO source_products AS p (account_id, source_digest, odoo_product_id, name,
                     internal_reference, barcode, last_run_id, line_count, order_count)
@@ -199,10 +209,10 @@ async fn note_usage<'a>(
     .bind(ctx.account_id.as_str())
     .bind(ctx.source.digest())
     .bind(usage.keys().copied().collect::<Vec<_>>())
-    .bind(usage.values().map(|u| seen(u).map(|p| p.name.as_str())).collect::<Vec<_>>())
-    .bind(usage.values().map(|u| seen(u).and_then(|p| p.internal_reference.as_deref())).collect::<Vec<_>>())
-    .bind(usage.values().map(|u| seen(u).and_then(|p| p.barcode.as_deref())).collect::<Vec<_>>())
-    .bind(usage.values().map(|u| seen(u).map(|_| run.as_str())).collect::<Vec<_>>())
+    .bind(&names)
+    .bind(&references)
+    .bind(&barcodes)
+    .bind(&runs)
     .bind(usage.values().map(|u| u.lines).collect::<Vec<_>>())
     .bind(usage.values().map(|u| u.orders).collect::<Vec<_>>())
     .execute(&mut **tx)
