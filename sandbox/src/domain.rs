@@ -608,12 +608,24 @@ pub fn index_scan(domain: &Domain, terms: &[OrderTerm]) -> Option<Scan> {
     }
 }
 
-/// The rows to check when no index follows the order: those within the domain's top-level
-/// `id` bounds, in id order, to be sorted afterwards.
+/// The rows to check when they are sorted afterwards: those within the domain's top-level
+/// `write_date` range when it is bounded on both sides (one second of a sync's paging), else
+/// those within its top-level `id` bounds.
 pub fn candidate_scan(domain: &Domain) -> Scan {
     let mut leaves = Vec::new();
     domain.conjunction(&mut leaves);
-    id_scan(&leaves, false)
+    let dates = write_date_scan(&leaves, false);
+    if is_bounded(&dates) {
+        dates
+    } else {
+        id_scan(&leaves, false)
+    }
+}
+
+/// Whether a scan walks a `write_date` range closed on both sides.
+pub fn is_bounded(scan: &Scan) -> bool {
+    matches!(scan, Scan::WriteDate { from, until, .. }
+        if *from != NaiveDateTime::MIN && *until != NaiveDateTime::MAX)
 }
 
 impl Domain {
