@@ -1,20 +1,27 @@
 //! Pools and the embedded migrations.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 /// The migrations in the repository's `migrations/` folder, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// Opens a pool of at most `max_connections` to `url`.
+///
+/// Every statement is planned for its own parameters (`plan_cache_mode`): the sync's tables
+/// grow from empty within one run, and a plan cached while they were small (a sequential
+/// scan) would otherwise stay in use, making each batch slower than the one before.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options =
+        PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect(url)
+        .connect_with(options)
         .await
 }
 
