@@ -7,6 +7,7 @@
 //! - [`accounts`]: reading and changing account settings.
 //! - [`credentials`]: resealing stored API keys under the current master key.
 //! - [`sync`]: Sync Now and the run that imports a connection's orders page by page.
+//! - [`schedule`]: the schedule across replicas, connection health, pausing and resuming.
 //! - [`error`]: the errors every use case answers with.
 
 pub mod access;
@@ -15,6 +16,7 @@ pub mod connections;
 pub mod credentials;
 pub mod error;
 pub mod ports;
+pub mod schedule;
 pub mod sync;
 
 pub use error::AppError;

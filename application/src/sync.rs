@@ -10,7 +10,10 @@
 //! reconcile interval and on every full re-sync; nothing is treated as deleted because a
 //! query stopped returning it.
 //!
-//! TODO(#4): run lists and live progress. TODO(#6): leases across replicas and the schedule.
+//! Every run holds a lease while it executes: its row's `heartbeat_at` is renewed every
+//! [`SyncSettings::lease_renewal`], so only a run whose process died goes silent long enough
+//! for the stale sweeper; a run that finds its lease taken stops. How each run ended is
+//! reported to [`RunOutcomes`] (the schedule's health).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +32,7 @@ use uuid::Uuid;
 use crate::access::{Caller, Operation};
 use crate::connections::Connections;
 use crate::ports::{AggregateStore, ProbeTarget};
+use crate::schedule::{RunOutcome, RunOutcomes};
 use crate::AppError;
 
 /// The run a write belongs to, and who caused it.
@@ -105,6 +109,9 @@ pub trait SyncStore: Send + Sync {
         unmapped_lines: u64,
         at: DateTime<Utc>,
     ) -> Result<(), SyncStoreRefusal>;
+    /// Renews the lease of an unfinished run; `false` when the run is no longer unfinished
+    /// (another replica closed it).
+    async fn renew_lease(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal>;
     /// Ends the run as failed.
     async fn fail(
         &self,
@@ -201,6 +208,8 @@ pub struct SyncPorts {
     pub store: Arc<dyn SyncStore>,
     /// Where orders are read.
     pub feeds: Arc<dyn OrderFeeds>,
+    /// Hears how each run ended.
+    pub outcomes: Arc<dyn RunOutcomes>,
 }
 
 impl std::fmt::Debug for SyncPorts {
@@ -217,6 +226,9 @@ pub struct SyncSettings {
     /// How often at most the held orders are checked against the source for deletions
     /// (every full re-sync checks).
     pub reconcile_every: Duration,
+    /// How often a running run renews its lease (a third of the stale period, so that two
+    /// renewals may fail before the run counts as interrupted).
+    pub lease_renewal: std::time::Duration,
 }
 
 /// The sync use cases.
@@ -307,8 +319,10 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        self.start(caller, connection_id, SyncTrigger::FullResync)
-            .await
+        let (run, _) = self
+            .start(caller, connection_id, SyncTrigger::FullResync)
+            .await?;
+        Ok(run)
     }
 
     /// A run of the caller's account.
@@ -333,15 +347,33 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        self.start(caller, connection_id, SyncTrigger::Manual).await
+        let (run, _) = self
+            .start(caller, connection_id, SyncTrigger::Manual)
+            .await?;
+        Ok(run)
     }
 
+    /// Starts a scheduled run of a connection and returns its id; `None` when the connection
+    /// has a run pending or running already.
+    pub async fn start_scheduled(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+    ) -> Result<Option<SyncRunId>, AppError> {
+        let (run, new) = self
+            .start(caller, connection_id, SyncTrigger::Scheduled)
+            .await?;
+        Ok(new.then_some(run))
+    }
+
+    /// Requests a run and starts it in the background; the run's id, and whether it is new
+    /// (not one already pending or running).
     async fn start(
         &self,
         caller: &Caller,
         connection_id: ConnectionId,
         trigger: SyncTrigger,
-    ) -> Result<SyncRunId, AppError> {
+    ) -> Result<(SyncRunId, bool), AppError> {
         caller.require(Operation::RunSyncs)?;
         let connection = self.connections.get(caller, connection_id).await?;
         let target = self
@@ -357,7 +389,7 @@ impl Syncs {
         };
         match self.ports.store.request(&ctx, trigger, Utc::now()).await {
             Ok(()) => {}
-            Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok(existing),
+            Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok((existing, false)),
             Err(SyncStoreRefusal::Failed(error)) => return Err(AppError::Internal(error)),
         }
 
@@ -369,8 +401,35 @@ impl Syncs {
             batch,
             full: trigger == SyncTrigger::FullResync,
         };
-        tokio::spawn(async move { engine.run(ctx, target, plan).await }.instrument(span));
-        Ok(run_id)
+        tokio::spawn(async move { engine.run_leased(ctx, target, plan).await }.instrument(span));
+        Ok((run_id, true))
+    }
+
+    /// Runs a run while holding its lease, then reports how it ended. A run whose lease is
+    /// taken stops where it is: whatever batch it was writing rolls back.
+    async fn run_leased(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
+        let outcome = tokio::select! {
+            outcome = self.run(ctx.clone(), target, plan) => outcome,
+            () = self.hold_lease(&ctx) => RunOutcome::Abandoned,
+        };
+        self.ports.outcomes.run_ended(&ctx, &outcome).await;
+    }
+
+    /// Renews the run's lease until it is lost; never returns while the run holds it.
+    async fn hold_lease(&self, ctx: &RunContext) {
+        let mut renewals = tokio::time::interval(self.settings.lease_renewal);
+        renewals.tick().await;
+        loop {
+            renewals.tick().await;
+            match self.ports.store.renew_lease(ctx).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("sync run lost its lease; it stops");
+                    return;
+                }
+                Err(error) => tracing::warn!(error = %error, "sync run lease not renewed"),
+            }
+        }
     }
 
     async fn target(
@@ -393,18 +452,30 @@ impl Syncs {
         })
     }
 
-    /// Runs a requested run to its end. Failures end the run as failed with their cause.
-    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
-        let outcome = self.import(&ctx, target, plan).await;
-        let ended = match outcome {
-            Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
+    /// Runs a requested run to its end and says how it ended. Failures end the run as failed
+    /// with their cause.
+    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) -> RunOutcome {
+        let (ended, outcome) = match self.import(&ctx, target, plan).await {
+            Ok(unmapped) => (
+                self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
+                RunOutcome::Succeeded,
+            ),
             Err(failure) => {
                 tracing::warn!(code = failure.code.as_str(), "sync run failed");
-                self.ports.store.fail(&ctx, failure, Utc::now()).await
+                let ended = self
+                    .ports
+                    .store
+                    .fail(&ctx, failure.clone(), Utc::now())
+                    .await;
+                (ended, RunOutcome::Failed(failure))
             }
         };
-        if let Err(error) = ended {
-            tracing::error!(error = %error, "sync run could not be closed");
+        match ended {
+            Ok(()) => outcome,
+            Err(error) => {
+                tracing::error!(error = %error, "sync run could not be closed");
+                RunOutcome::Abandoned
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 //! - [`key_checks`]: refusing a master key that differs from the one its id stood for.
 //! - [`odoo`]: the staged connection test and import scope on the Odoo client.
 //! - [`rate_limit`]: attempts per account and minute, shared by every replica.
+//! - [`scheduler`]: connection schedules, claimed by replicas with row locks and leases.
 //! - [`sync_store`]: the sync engine's transactional write path for batches and runs.
 //! - [`vault`]: XChaCha20-Poly1305 sealing with rotating master keys.
 
@@ -19,5 +20,6 @@ pub mod event_store;
 pub mod key_checks;
 pub mod odoo;
 pub mod rate_limit;
+pub mod scheduler;
 pub mod sync_store;
 pub mod vault;

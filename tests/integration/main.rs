@@ -10,6 +10,8 @@ mod connections;
 mod event_log;
 mod kill;
 mod process;
+mod scheduler;
+mod scheduler_process;
 mod schema;
 mod secrets;
 mod subscriptions;

@@ -3,6 +3,7 @@
 mod errors;
 mod mutation;
 mod query;
+mod schedule;
 mod subscription;
 mod types;
 
@@ -19,7 +20,7 @@ pub struct QueryRoot(query::ConnectionQuery);
 
 /// The mutation root, built like the query root.
 #[derive(Debug, Default, MergedObject)]
-pub struct MutationRoot(mutation::ConnectionMutation);
+pub struct MutationRoot(mutation::ConnectionMutation, schedule::ScheduleMutation);
 
 /// The service's schema.
 pub type PrepSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -42,6 +43,8 @@ pub struct UseCases {
     pub accounts: Accounts,
     /// Sync runs.
     pub syncs: application::sync::Syncs,
+    /// The schedule and health of connections.
+    pub schedules: application::schedule::Scheduler,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.
