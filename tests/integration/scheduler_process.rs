@@ -421,13 +421,13 @@ async fn slow_runs_on_two_replicas_never_overlap_never_start_twice_and_overdue_r
     let mut connections = Vec::new();
     let mut sandboxes = Vec::new();
     for account in ["north", "south", "east"] {
-        let sandbox = sandbox(30).await;
-        let slow = FaultRule::new(Fault::latency(Duration::from_millis(300)))
+        let sandbox = sandbox(20).await;
+        let slow = FaultRule::new(Fault::latency(Duration::from_millis(400)))
             .matching(CallMatcher::method("search_read"))
             .times(usize::MAX);
         sandbox.control().inject(slow);
         let token = token(&db, account);
-        let (connection, _) = schedule_connection(&first, &token, &sandbox, 10).await;
+        let (connection, _) = schedule_connection(&first, &token, &sandbox, 100).await;
         connections.push((token, connection));
         sandboxes.push(sandbox);
     }
