@@ -231,6 +231,32 @@ pub async fn app(
     pool: PgPool,
     config: &crate::config::ServeConfig,
 ) -> Result<axum::Router, StartError> {
+    Ok(service(pool, config).await?.router)
+}
+
+/// The router, and the scheduler to stop when serving ends.
+#[derive(Debug)]
+pub struct Service {
+    /// The HTTP routes.
+    pub router: axum::Router,
+    /// This process's scheduler and the runs it executes.
+    pub scheduler: Scheduler,
+}
+
+impl Service {
+    /// Stops scheduling in this process and closes its runs as `INTERRUPTED`, so that other
+    /// replicas (or this one restarted) continue at once.
+    pub async fn stop(&self) {
+        let closed = self.scheduler.stop().await;
+        tracing::info!(closed, "sync runs of this process closed");
+    }
+}
+
+/// The service for a migrated database and the serve settings; see [`app`].
+pub async fn service(
+    pool: PgPool,
+    config: &crate::config::ServeConfig,
+) -> Result<Service, StartError> {
     let ring = key_ring(&config.keys)?;
     infrastructure::key_checks::ensure_keys_match(&pool, &ring).await?;
     let verifier = crate::auth::TokenVerifier::from_config(&config.jwt)?;
@@ -258,6 +284,7 @@ pub async fn app(
         ports.schedules.run_ended_signal(),
         std::time::Duration::from_millis(config.scheduler.tick_ms.max(10)),
     );
+    let scheduler = use_cases.schedules.clone();
     let schema = crate::graphql::schema(use_cases);
     spawn_stale_run_sweeper(ports.sync_store.clone(), lease);
     let state = crate::server::AppState {
@@ -265,7 +292,10 @@ pub async fn app(
         verifier,
         pool,
     };
-    Ok(crate::server::router(state, config.max_body_bytes))
+    Ok(Service {
+        router: crate::server::router(state, config.max_body_bytes),
+        scheduler,
+    })
 }
 
 /// The schedule's rules from the serve settings: claims hold as long as run leases.

@@ -11,6 +11,7 @@
 //! [`SchedulePolicy::pause_after`] times in a row pause the schedule, because Odoo locks out
 //! repeated failed logins. `resumeSchedule` or saving new credentials resumes it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -291,6 +292,8 @@ pub struct Scheduler {
     syncs: Syncs,
     store: Arc<dyn ScheduleStore>,
     policy: SchedulePolicy,
+    stopped: Arc<AtomicBool>,
+    ticking: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -314,12 +317,26 @@ impl Scheduler {
             syncs,
             store,
             policy,
+            stopped: Arc::new(AtomicBool::new(false)),
+            ticking: Arc::default(),
         }
+    }
+
+    /// Stops claiming due slots in this process and closes its runs as `INTERRUPTED`, for a
+    /// graceful stop; other replicas take the next slots. Returns how many runs it closed.
+    pub async fn stop(&self) -> usize {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _no_tick_in_progress = self.ticking.lock().await;
+        self.syncs.interrupt_running().await
     }
 
     /// Claims the due slots this replica can get and requests their runs, which start at once
     /// in this process. Returns how many runs it requested.
     pub async fn tick(&self) -> Result<usize, ScheduleStoreError> {
+        let _ticking = self.ticking.lock().await;
+        if self.stopped.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
         let claims = self
             .store
             .claim_due(self.policy.claims_per_tick, self.policy.claim_lease)

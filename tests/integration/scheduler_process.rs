@@ -370,14 +370,40 @@ async fn two_replicas_on_one_database_start_each_scheduled_run_once() {
 async fn the_schedule_goes_on_after_a_sigterm_and_a_restart() {
     let db = TestDatabase::create().await;
     let sandbox = sandbox(40).await;
+    let slow = FaultRule::new(Fault::latency(Duration::from_millis(300)))
+        .matching(CallMatcher::method("search_read"))
+        .times(usize::MAX);
+    sandbox.control().inject(slow);
     let mut replica = Replica::new(&db);
     replica.start();
     let token = token(&db, "acme");
     let (connection, _) = schedule_connection(&replica, &token, &sandbox, 100).await;
-    wait_for_finished_runs(&db, &connection, 2).await;
+    wait_for_finished_runs(&db, &connection, 1).await;
 
+    let start = Instant::now();
+    while !runs_of(&db, &connection)
+        .await
+        .iter()
+        .any(|run| run.status == "RUNNING")
+    {
+        assert!(start.elapsed() < Duration::from_secs(30), "no run started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(replica.terminate(), Some(0), "a graceful stop");
-    let before = runs_of(&db, &connection).await.len();
+    let runs = runs_of(&db, &connection).await;
+    let interrupted = sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM sync_runs WHERE connection_id = $1
+            AND state -> 'failure' ->> 'code' = 'INTERRUPTED'",
+    )
+    .bind(connection.as_str().unwrap())
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        runs.iter().all(|run| run.finished_at.is_some()) && interrupted == 1,
+        "the stopping process closed its run at once: {runs:?}"
+    );
+    let before = runs.len();
     tokio::time::sleep(Duration::from_millis(2_000)).await;
     assert_eq!(
         runs_of(&db, &connection).await.len(),
@@ -393,11 +419,11 @@ async fn the_schedule_goes_on_after_a_sigterm_and_a_restart() {
         .count();
     wait_for_finished_runs(&db, &connection, finished_before + 2).await;
     let runs = runs_of(&db, &connection).await;
-    let restarted = runs
+    let completed = runs
         .iter()
         .filter(|run| run.finished_at.is_some() && run.status != "FAILED")
         .count();
-    assert!(restarted >= 3, "{runs:?}");
+    assert!(completed >= 3, "{runs:?}");
     assert!(
         runs[before..].iter().all(|run| run.trigger == "SCHEDULED"),
         "{runs:?}"
