@@ -150,6 +150,7 @@ struct Run {
     requested_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    error_code: Option<String>,
 }
 
 /// The runs of a connection, oldest first.
@@ -175,6 +176,7 @@ async fn runs_of(db: &TestDatabase, connection: &Value) -> Vec<Run> {
             requested_at: time(&state, "requested_at").unwrap(),
             started_at: time(&state, "started_at"),
             finished_at: time(&state, "finished_at"),
+            error_code: state["failure"]["code"].as_str().map(str::to_owned),
         })
         .collect()
 }
@@ -483,4 +485,83 @@ async fn slow_runs_on_two_replicas_never_overlap_never_start_twice_and_overdue_r
         }
         assert!(runs.iter().all(|run| run.status != "FAILED"), "{runs:?}");
     }
+}
+
+/// A replica killed with SIGKILL in the middle of a scheduled run: the other replica finds
+/// the run silent past its lease, closes it as `INTERRUPTED` and goes on with the schedule.
+#[tokio::test]
+async fn a_run_whose_replica_dies_is_closed_by_the_other_replica_which_takes_over_the_schedule() {
+    let db = TestDatabase::create().await;
+    let sandbox = sandbox(40).await;
+    let slow = FaultRule::new(Fault::latency(Duration::from_millis(300)))
+        .matching(CallMatcher::method("search_read"))
+        .times(usize::MAX);
+    sandbox.control().inject(slow);
+    let mut replicas = [Replica::new(&db), Replica::new(&db)];
+    for replica in &mut replicas {
+        replica.start();
+    }
+    let token = token(&db, "acme");
+    let (connection, _) = schedule_connection(&replicas[0], &token, &sandbox, 100).await;
+
+    let start = Instant::now();
+    let (run, owner) = loop {
+        let running = runs_of(&db, &connection)
+            .await
+            .into_iter()
+            .find(|run| run.status == "RUNNING");
+        let owner = running.as_ref().and_then(|run| {
+            replicas.iter().position(|replica| {
+                let output = replica.process.as_ref().map(ServiceProcess::output);
+                output.is_some_and(|text| text.contains(&format!("\"run\":\"{}\"", run.id)))
+            })
+        });
+        if let (Some(run), Some(owner)) = (running, owner) {
+            break (run, owner);
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no run started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    if let Some(mut process) = replicas[owner].process.take() {
+        process.signal("KILL");
+        process.wait_exit(Duration::from_secs(10));
+    }
+
+    let survivor = &replicas[1 - owner];
+    let start = Instant::now();
+    let closed = loop {
+        let runs = runs_of(&db, &connection).await;
+        let closed = runs
+            .iter()
+            .find(|r| r.id == run.id && r.finished_at.is_some());
+        if let Some(closed) = closed {
+            break closed.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the dead run stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        closed.error_code.as_deref(),
+        Some("INTERRUPTED"),
+        "{closed:?}"
+    );
+    let finished = runs_of(&db, &connection)
+        .await
+        .iter()
+        .filter(|run| run.finished_at.is_some())
+        .count();
+    wait_for_finished_runs(&db, &connection, finished + 1).await;
+    stop_and_settle(&db, survivor, &token, &connection).await;
+    let runs = assert_runs_well_behaved(&db, &connection).await;
+    let after: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.requested_at > closed.requested_at)
+        .collect();
+    assert!(
+        !after.is_empty() && after.iter().all(|run| run.status != "FAILED"),
+        "the survivor took the schedule over: {runs:?}"
+    );
 }
