@@ -226,3 +226,74 @@ async fn scheduled_runs_are_recorded_as_the_scheduler_with_the_scheduled_trigger
                 AND payload ->> 'trigger' = 'SCHEDULED'";
     assert!(count(&app, sql).await >= 2);
 }
+
+#[tokio::test]
+async fn connections_made_before_the_scheduler_existed_get_their_schedules_from_their_events() {
+    let app = fast_scheduler().await;
+    let token = app.token("acme", "admin");
+    let automatic = json!({ "syncMode": "AUTOMATIC", "intervalSeconds": 7200, "active": false });
+    let mut input = crate::connections::valid_input();
+    input
+        .as_object_mut()
+        .unwrap()
+        .extend(automatic.as_object().cloned().unwrap());
+    let created = crate::connections::create(&app, &token, input).await;
+    let kept = created["data"]["createConnection"]["id"].clone();
+    update(
+        &app,
+        &token,
+        &kept,
+        json!({ "active": true, "intervalSeconds": 900 }),
+    )
+    .await;
+    let mut other = crate::connections::valid_input();
+    other["url"] = json!("https://other.example.com");
+    let created = crate::connections::create(&app, &token, other).await;
+    let gone = created["data"]["createConnection"]["id"].clone();
+    let delete = "mutation($id: ID!) { deleteConnection(id: $id) }";
+    app.graphql(&token, delete, json!({ "id": gone })).await;
+
+    let columns =
+        "connection_id, account_id, automatic, active, deleted, interval_seconds, credentials";
+    let select = format!("SELECT {columns} FROM connection_schedules ORDER BY connection_id");
+    type Row = (String, String, bool, bool, bool, i32, String);
+    let followed: Vec<Row> = sqlx::query_as(&select)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(followed.len(), 2);
+    let migration = include_str!("../../migrations/20261204000009_scheduler.sql");
+    let backfill = migration
+        .split("-- Connections that existed before this migration")
+        .nth(1)
+        .and_then(|rest| rest.split_once('\n'))
+        .map(|(_, statement)| statement)
+        .unwrap();
+    sqlx::query("DELETE FROM connection_schedules")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query(backfill).execute(app.db.pool()).await.unwrap();
+
+    let backfilled: Vec<Row> = sqlx::query_as(&select)
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(backfilled, followed);
+    let kept_row = followed
+        .iter()
+        .find(|row| row.0 == kept.as_str().unwrap())
+        .unwrap();
+    assert_eq!(
+        (kept_row.2, kept_row.3, kept_row.4, kept_row.5),
+        (true, true, false, 900)
+    );
+    let gone_row = followed
+        .iter()
+        .find(|row| row.0 == gone.as_str().unwrap())
+        .unwrap();
+    assert!(
+        gone_row.4,
+        "the deleted connection's schedule stays stopped"
+    );
+}
