@@ -260,11 +260,15 @@ pub trait ScheduleStore: Send + Sync {
     ) -> Result<(), ScheduleStoreError>;
 }
 
-/// Hears how each run ended; the schedule keeps health from it.
+/// Hears how each run ends; the schedule keeps health from it. The outcome is heard before
+/// the run is closed, so that no replica claims the connection's next slot before its health
+/// (a pause, a back-off) is recorded.
 #[async_trait]
 pub trait RunOutcomes: Send + Sync {
-    /// A run ended (or was abandoned).
-    async fn run_ended(&self, ctx: &RunContext, outcome: &RunOutcome);
+    /// A run is about to be closed with this outcome.
+    async fn run_ending(&self, ctx: &RunContext, outcome: &RunOutcome);
+    /// A run was closed (or abandoned): its connection is free for its next slot.
+    fn run_closed(&self);
 }
 
 /// What the API shows of a connection's schedule.

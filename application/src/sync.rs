@@ -12,8 +12,8 @@
 //!
 //! Every run holds a lease while it executes: its row's `heartbeat_at` is renewed every
 //! [`SyncSettings::lease_renewal`], so only a run whose process died goes silent long enough
-//! for the stale sweeper; a run that finds its lease taken stops. How each run ended is
-//! reported to [`RunOutcomes`] (the schedule's health).
+//! for the stale sweeper; a run that finds its lease taken stops. How each run ends is
+//! reported to [`RunOutcomes`] (the schedule's health) before the run is closed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -437,20 +437,20 @@ impl Syncs {
         Ok((run_id, true))
     }
 
-    /// Runs a run while holding its lease, then reports how it ended. A run whose lease is
-    /// taken stops where it is: whatever batch it was writing rolls back.
+    /// Runs a run while holding its lease, then says its connection is free. A run whose
+    /// lease is taken stops where it is: whatever batch it was writing rolls back.
     async fn run_leased(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
         if let Ok(mut running) = self.running.lock() {
             running.insert(ctx.run_id, ctx.clone());
         }
-        let outcome = tokio::select! {
-            outcome = self.run(ctx.clone(), target, plan) => outcome,
-            () = self.hold_lease(&ctx) => RunOutcome::Abandoned,
-        };
+        tokio::select! {
+            _ = self.run(ctx.clone(), target, plan) => {}
+            () = self.hold_lease(&ctx) => {}
+        }
         if let Ok(mut running) = self.running.lock() {
             running.remove(&ctx.run_id);
         }
-        self.ports.outcomes.run_ended(&ctx, &outcome).await;
+        self.ports.outcomes.run_closed();
     }
 
     /// Renews the run's lease until it is lost; never returns while the run holds it.
@@ -491,25 +491,26 @@ impl Syncs {
     }
 
     /// Runs a requested run to its end and says how it ended. Failures end the run as failed
-    /// with their cause.
+    /// with their cause; the outcome is reported before the run is closed.
     pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) -> RunOutcome {
-        let (ended, outcome) = match self.import(&ctx, target, plan).await {
-            Ok(unmapped) => (
-                self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
-                RunOutcome::Succeeded,
-            ),
+        let outcome = match self.import(&ctx, target, plan).await {
+            Ok(unmapped) => Ok(unmapped),
             Err(failure) => {
                 tracing::warn!(code = failure.code.as_str(), "sync run failed");
-                let ended = self
-                    .ports
-                    .store
-                    .fail(&ctx, failure.clone(), Utc::now())
-                    .await;
-                (ended, RunOutcome::Failed(failure))
+                Err(failure)
             }
         };
+        let reported = match &outcome {
+            Ok(_) => RunOutcome::Succeeded,
+            Err(failure) => RunOutcome::Failed(failure.clone()),
+        };
+        self.ports.outcomes.run_ending(&ctx, &reported).await;
+        let ended = match outcome {
+            Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
+            Err(failure) => self.ports.store.fail(&ctx, failure, Utc::now()).await,
+        };
         match ended {
-            Ok(()) => outcome,
+            Ok(()) => reported,
             Err(error) => {
                 tracing::error!(error = %error, "sync run could not be closed");
                 RunOutcome::Abandoned

@@ -208,10 +208,13 @@ impl ScheduleStore for PgScheduleStore {
 
 #[async_trait]
 impl RunOutcomes for PgScheduleStore {
-    async fn run_ended(&self, ctx: &RunContext, outcome: &RunOutcome) {
+    async fn run_ending(&self, ctx: &RunContext, outcome: &RunOutcome) {
         if let Err(error) = record(self, &self.policy, ctx, outcome).await {
             tracing::warn!(error = %error, "sync run outcome not recorded in the schedule");
         }
+    }
+
+    fn run_closed(&self) {
         self.ended.notify_one();
     }
 }
