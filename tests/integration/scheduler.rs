@@ -297,3 +297,50 @@ async fn connections_made_before_the_scheduler_existed_get_their_schedules_from_
         "the deleted connection's schedule stays stopped"
     );
 }
+
+#[tokio::test]
+async fn a_connection_whose_runs_keep_failing_backs_off_and_is_not_paused() {
+    let app = TestApp::spawn_with(|config| {
+        config.policy.min_interval_seconds = 1;
+        config.scheduler.max_backoff_seconds = 4;
+    })
+    .await;
+    let token = app.token("acme", "admin");
+    let sandbox = small_sandbox().await;
+    let down =
+        odoo_sandbox::FaultRule::new(odoo_sandbox::Fault::Status { status: 500 }).times(usize::MAX);
+    sandbox.control().inject(down);
+    let automatic = json!({ "syncMode": "AUTOMATIC", "intervalSeconds": 1 });
+    let id = connect_with(&app, &token, &sandbox, automatic).await;
+
+    wait_for_runs(&app, &id, 3).await;
+    let requested: Vec<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+        "SELECT requested_at FROM sync_runs WHERE connection_id = $1 ORDER BY requested_at",
+    )
+    .bind(id.as_str().unwrap())
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    let gaps: Vec<i64> = requested
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).num_milliseconds())
+        .collect();
+    assert!(gaps[0] >= 900, "{gaps:?}");
+    assert!(
+        gaps[1] >= 1_900 && gaps[2] >= 3_900,
+        "the delays double: {gaps:?}"
+    );
+
+    let connection = schedule(&app, &token, &id).await;
+    let health = &connection["health"];
+    assert_eq!(health["state"], "FAILING", "{connection}");
+    assert!(health["consecutiveFailures"].as_i64().unwrap() >= 3);
+    assert!(
+        health["reason"].as_str().unwrap().starts_with("ODOO_"),
+        "{health}"
+    );
+    assert!(
+        connection["nextRunAt"].is_string(),
+        "not paused: {connection}"
+    );
+}
