@@ -504,7 +504,12 @@ impl Syncs {
             Ok(_) => RunOutcome::Succeeded,
             Err(failure) => RunOutcome::Failed(failure.clone()),
         };
-        self.ports.outcomes.run_ending(&ctx, &reported).await;
+        // A run closed meanwhile by someone else (a stop, the stale sweeper) failed only
+        // because it was closed: that says nothing about its connection.
+        let still_open = self.ports.store.renew_lease(&ctx).await.unwrap_or(true);
+        if still_open {
+            self.ports.outcomes.run_ending(&ctx, &reported).await;
+        }
         let ended = match outcome {
             Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
             Err(failure) => self.ports.store.fail(&ctx, failure, Utc::now()).await,
