@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{DatabaseConfig, JwtConfig, KeyConfig, ServeConfig};
-use crate::state::{app, key_ring, Ports};
+use crate::state::{key_ring, Ports};
 use anyhow::Context;
 use application::ports::CredentialVault;
 use clap::{Parser, Subcommand};
@@ -150,13 +150,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .context("cannot reach the database")?;
     database::migrate(&pool).await.context("migration failed")?;
-    let router = app(pool, &config).await?;
+    let service = crate::state::service(pool, &config).await?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
-    crate::server::serve(listener, router, crate::server::shutdown_signal()).await?;
+    let served = crate::server::serve(
+        listener,
+        service.router.clone(),
+        crate::server::shutdown_signal(),
+    )
+    .await;
+    service.stop().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -169,6 +169,27 @@ pub struct OdooConfig {
     pub test_connection_per_minute: u32,
 }
 
+/// How the scheduler runs. Scheduled runs hold leases of `PREPSYNC_SYNC_STALE_SECONDS`,
+/// renewed every third of that, and so do claims of due slots.
+#[derive(Debug, Clone, Args)]
+pub struct SchedulerConfig {
+    /// Milliseconds between looks for due schedules (a run's end also prompts one).
+    #[arg(
+        long = "scheduler-tick-ms",
+        env = "PREPSYNC_SCHEDULER_TICK_MS",
+        default_value_t = 1_000
+    )]
+    pub tick_ms: u64,
+    /// Longest delay, in seconds, that a failing connection's schedule backs off to (never
+    /// less than its interval).
+    #[arg(
+        long = "scheduler-max-backoff-seconds",
+        env = "PREPSYNC_SCHEDULER_MAX_BACKOFF_SECONDS",
+        default_value_t = 21_600
+    )]
+    pub max_backoff_seconds: u32,
+}
+
 /// Everything `prepsync serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
@@ -192,4 +213,6 @@ pub struct ServeConfig {
     pub policy: PolicyConfig,
     #[command(flatten)]
     pub odoo: OdooConfig,
+    #[command(flatten)]
+    pub scheduler: SchedulerConfig,
 }

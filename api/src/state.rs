@@ -11,6 +11,7 @@ use application::ports::{
     Clock, ConnectionDirectory, ConnectionProber, CredentialVault, FilterSyntax, RateLimiter,
     SystemClock,
 };
+use application::schedule::{SchedulePolicy, Scheduler};
 use application::sync::{SyncPorts, SyncSettings, Syncs};
 use domain::account::Account;
 use domain::connection::{Connection, UrlPolicy};
@@ -20,6 +21,7 @@ use infrastructure::event_store::PgAggregateStore;
 use infrastructure::mapping_store::PgMappingStore;
 use infrastructure::odoo::{OdooFilterSyntax, OdooOrderFeeds, OdooProber};
 use infrastructure::rate_limit::PgRateLimiter;
+use infrastructure::scheduler::PgScheduleStore;
 use infrastructure::sync_store::PgSyncStore;
 use infrastructure::vault::{KeyRing, KeyRingError};
 use odoo_client::{ClientOptions, NetworkPolicy, RetryPolicy, Timeouts};
@@ -130,6 +132,10 @@ pub struct Ports {
     pub feeds: Arc<OdooOrderFeeds>,
     /// Items and product mappings.
     pub mappings: Arc<PgMappingStore>,
+    /// Connection schedules, and the ear for how runs end.
+    pub schedules: Arc<PgScheduleStore>,
+    /// The rules of the schedule.
+    pub schedule_policy: SchedulePolicy,
 }
 
 impl std::fmt::Debug for Ports {
@@ -160,8 +166,17 @@ impl Ports {
             feeds: Arc::new(OdooOrderFeeds::new(client)),
             mappings: Arc::new(PgMappingStore::new(pool.clone())),
             filters: Arc::new(OdooFilterSyntax),
-            limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
+            limiter: Arc::new(PgRateLimiter::new(pool.clone(), tests_per_minute)),
+            schedules: Arc::new(PgScheduleStore::new(pool, SchedulePolicy::default())),
+            schedule_policy: SchedulePolicy::default(),
         }
+    }
+
+    /// The same ports with these schedule rules.
+    pub fn with_schedule_policy(mut self, pool: PgPool, policy: SchedulePolicy) -> Self {
+        self.schedules = Arc::new(PgScheduleStore::new(pool, policy));
+        self.schedule_policy = policy;
+        self
     }
 
     /// The use cases the GraphQL resolvers call.
@@ -184,10 +199,18 @@ impl Ports {
             runs: self.runs.clone(),
             store: self.sync_store.clone(),
             feeds: self.feeds.clone(),
+            outcomes: self.schedules.clone(),
         };
+        let syncs = Syncs::new(connections.clone(), sync_ports, sync);
         UseCases {
-            syncs: Syncs::new(connections.clone(), sync_ports, sync),
             mappings: Mappings::new(self.connections.clone(), self.mappings.clone()),
+            schedules: Scheduler::new(
+                connections.clone(),
+                syncs.clone(),
+                self.schedules.clone(),
+                self.schedule_policy,
+            ),
+            syncs,
             connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
         }
@@ -214,35 +237,105 @@ pub async fn app(
     pool: PgPool,
     config: &crate::config::ServeConfig,
 ) -> Result<axum::Router, StartError> {
+    Ok(service(pool, config).await?.router)
+}
+
+/// The router, and the scheduler to stop when serving ends.
+#[derive(Debug)]
+pub struct Service {
+    /// The HTTP routes.
+    pub router: axum::Router,
+    /// This process's scheduler and the runs it executes.
+    pub scheduler: Scheduler,
+}
+
+impl Service {
+    /// Stops scheduling in this process and closes its runs as `INTERRUPTED`, so that other
+    /// replicas (or this one restarted) continue at once.
+    pub async fn stop(&self) {
+        let closed = self.scheduler.stop().await;
+        tracing::info!(closed, "sync runs of this process closed");
+    }
+}
+
+/// The service for a migrated database and the serve settings; see [`app`].
+pub async fn service(
+    pool: PgPool,
+    config: &crate::config::ServeConfig,
+) -> Result<Service, StartError> {
     let ring = key_ring(&config.keys)?;
     infrastructure::key_checks::ensure_keys_match(&pool, &ring).await?;
     let verifier = crate::auth::TokenVerifier::from_config(&config.jwt)?;
 
     let client = client_options(&config.policy, &config.odoo);
+    let lease = std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds));
     let ports = Ports::new(
         pool.clone(),
         Arc::new(ring),
         client,
         config.odoo.test_connection_per_minute,
-        std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
-    );
+        lease,
+    )
+    .with_schedule_policy(pool.clone(), schedule_policy(config));
     let sync = SyncSettings {
         lookback: chrono::Duration::seconds(i64::from(config.odoo.sync_lookback_seconds)),
         reconcile_every: chrono::Duration::seconds(i64::from(
             config.odoo.reconcile_interval_seconds,
         )),
+        lease_renewal: (lease / 3).max(std::time::Duration::from_millis(100)),
     };
-    let schema = crate::graphql::schema(ports.use_cases(connection_policy(&config.policy), sync));
-    spawn_stale_run_sweeper(
-        ports.sync_store.clone(),
-        std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
+    let use_cases = ports.use_cases(connection_policy(&config.policy), sync);
+    spawn_scheduler(
+        use_cases.schedules.clone(),
+        ports.schedules.run_ended_signal(),
+        std::time::Duration::from_millis(config.scheduler.tick_ms.max(10)),
     );
+    let scheduler = use_cases.schedules.clone();
+    let schema = crate::graphql::schema(use_cases);
+    spawn_stale_run_sweeper(ports.sync_store.clone(), lease);
     let state = crate::server::AppState {
         schema,
         verifier,
         pool,
     };
-    Ok(crate::server::router(state, config.max_body_bytes))
+    Ok(Service {
+        router: crate::server::router(state, config.max_body_bytes),
+        scheduler,
+    })
+}
+
+/// The schedule's rules from the serve settings: claims hold as long as run leases.
+fn schedule_policy(config: &crate::config::ServeConfig) -> SchedulePolicy {
+    SchedulePolicy {
+        max_backoff: std::time::Duration::from_secs(u64::from(
+            config.scheduler.max_backoff_seconds,
+        )),
+        claim_lease: std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
+        ..SchedulePolicy::default()
+    }
+}
+
+/// Starts due scheduled runs: every tick, and at once when a run of this process ends (an
+/// overdue slot then starts without waiting). Every replica runs it; each slot is claimed by
+/// one.
+fn spawn_scheduler(
+    scheduler: Scheduler,
+    run_ended: Arc<tokio::sync::Notify>,
+    tick: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        loop {
+            match scheduler.tick().await {
+                Ok(0) => {}
+                Ok(requested) => tracing::debug!(requested, "scheduled sync runs requested"),
+                Err(error) => tracing::warn!(error = %error, "due schedules not checked"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(tick) => {}
+                () = run_ended.notified() => {}
+            }
+        }
+    });
 }
 
 /// Closes runs left unfinished by a process that died: at start, then every half stale period

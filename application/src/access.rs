@@ -110,6 +110,8 @@ pub enum Operation {
     ReadAuditHistory,
     /// Projection positions and lag.
     ReadProjections,
+    /// Resume a schedule that credential failures paused.
+    ResumeSchedules,
 }
 
 /// Whoever is calling: a user with a verified token, or the service itself.
@@ -146,6 +148,16 @@ impl Caller {
         }
     }
 
+    /// The scheduler, acting for an account with an admin's reach.
+    pub fn scheduler(account_id: AccountId) -> Self {
+        Self {
+            account_id,
+            actor: Actor::scheduler(),
+            role: Role::Admin,
+            correlation_id: Uuid::new_v4(),
+        }
+    }
+
     /// `Ok` when the caller's role includes the operation, `Forbidden` otherwise.
     pub fn require(&self, operation: Operation) -> Result<(), AppError> {
         if self.role.allows(operation) {
@@ -167,6 +179,17 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(
                 role.allows(Operation::ReadConnections),
+                role == Role::Admin,
+                "{role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_admins_may_resume_schedules() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.allows(Operation::ResumeSchedules),
                 role == Role::Admin,
                 "{role:?}"
             );

@@ -8,6 +8,7 @@
 //! - [`credentials`]: resealing stored API keys under the current master key.
 //! - [`mapping`]: items, mapping Odoo products to them, and the products still unmapped.
 //! - [`sync`]: Sync Now and the run that imports a connection's orders page by page.
+//! - [`schedule`]: the schedule across replicas, connection health, pausing and resuming.
 //! - [`error`]: the errors every use case answers with.
 
 pub mod access;
@@ -17,6 +18,7 @@ pub mod credentials;
 pub mod error;
 pub mod mapping;
 pub mod ports;
+pub mod schedule;
 pub mod sync;
 
 pub use error::AppError;

@@ -14,8 +14,12 @@
 //! no item (after mapping by SKU); with any, it ends `RESOLUTION_REQUIRED`, and mapping the
 //! last of its products later completes it.
 //!
-//! TODO(#4): run lists and live progress. TODO(#6): leases across replicas and the schedule.
+//! Every run holds a lease while it executes: its row's `heartbeat_at` is renewed every
+//! [`SyncSettings::lease_renewal`], so only a run whose process died goes silent long enough
+//! for the stale sweeper; a run that finds its lease taken stops. How each run ends is
+//! reported to [`RunOutcomes`] (the schedule's health) before the run is closed.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -32,6 +36,7 @@ use uuid::Uuid;
 use crate::access::{Caller, Operation};
 use crate::connections::Connections;
 use crate::ports::{AggregateStore, ProbeTarget};
+use crate::schedule::{RunOutcome, RunOutcomes};
 use crate::AppError;
 
 /// The run a write belongs to, and who caused it.
@@ -105,6 +110,9 @@ pub trait SyncStore: Send + Sync {
     /// product lines of the orders held in scope whose product has no mapping; the run is
     /// completed without any, and needs resolution with some (which products is kept).
     async fn finish(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
+    /// Renews the lease of an unfinished run; `false` when the run is no longer unfinished
+    /// (another replica closed it).
+    async fn renew_lease(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal>;
     /// Ends the run as failed.
     async fn fail(
         &self,
@@ -201,6 +209,8 @@ pub struct SyncPorts {
     pub store: Arc<dyn SyncStore>,
     /// Where orders are read.
     pub feeds: Arc<dyn OrderFeeds>,
+    /// Hears how each run ended.
+    pub outcomes: Arc<dyn RunOutcomes>,
 }
 
 impl std::fmt::Debug for SyncPorts {
@@ -217,7 +227,13 @@ pub struct SyncSettings {
     /// How often at most the held orders are checked against the source for deletions
     /// (every full re-sync checks).
     pub reconcile_every: Duration,
+    /// How often a running run renews its lease (a third of the stale period, so that two
+    /// renewals may fail before the run counts as interrupted).
+    pub lease_renewal: std::time::Duration,
 }
+
+/// The runs executing in this process, so that a graceful stop can close them at once.
+type RunningHere = Arc<std::sync::Mutex<HashMap<SyncRunId, RunContext>>>;
 
 /// The sync use cases.
 #[derive(Clone)]
@@ -225,6 +241,7 @@ pub struct Syncs {
     connections: Connections,
     ports: SyncPorts,
     settings: SyncSettings,
+    running: RunningHere,
 }
 
 impl std::fmt::Debug for Syncs {
@@ -242,7 +259,35 @@ impl Syncs {
             connections,
             ports,
             settings,
+            running: RunningHere::default(),
         }
+    }
+
+    /// Closes every run executing in this process as `INTERRUPTED`, for a graceful stop: the
+    /// connections are free for the next run at once instead of after the stale period. A
+    /// batch still in flight cannot commit on a closed run. Returns how many it closed.
+    pub async fn interrupt_running(&self) -> usize {
+        let running: Vec<RunContext> = match self.running.lock() {
+            Ok(mut running) => running.drain().map(|(_, ctx)| ctx).collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut closed = 0;
+        for ctx in running {
+            let failure = RunFailure {
+                code: "INTERRUPTED".to_owned(),
+                message: "the service stopped while the sync ran".to_owned(),
+                hint: Some(
+                    "start the sync again; it continues from the last committed batch".to_owned(),
+                ),
+            };
+            match self.ports.store.fail(&ctx, failure, Utc::now()).await {
+                Ok(()) => closed += 1,
+                Err(error) => {
+                    tracing::warn!(run = %ctx.run_id, error = %error, "sync run not closed at stop")
+                }
+            }
+        }
+        closed
     }
 
     /// The runs of a connection of the caller's account, newest first: at most `first`
@@ -307,8 +352,10 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        self.start(caller, connection_id, SyncTrigger::FullResync)
-            .await
+        let (run, _) = self
+            .start(caller, connection_id, SyncTrigger::FullResync)
+            .await?;
+        Ok(run)
     }
 
     /// A run of the caller's account.
@@ -333,15 +380,33 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        self.start(caller, connection_id, SyncTrigger::Manual).await
+        let (run, _) = self
+            .start(caller, connection_id, SyncTrigger::Manual)
+            .await?;
+        Ok(run)
     }
 
+    /// Starts a scheduled run of a connection and returns its id; `None` when the connection
+    /// has a run pending or running already.
+    pub async fn start_scheduled(
+        &self,
+        caller: &Caller,
+        connection_id: ConnectionId,
+    ) -> Result<Option<SyncRunId>, AppError> {
+        let (run, new) = self
+            .start(caller, connection_id, SyncTrigger::Scheduled)
+            .await?;
+        Ok(new.then_some(run))
+    }
+
+    /// Requests a run and starts it in the background; the run's id, and whether it is new
+    /// (not one already pending or running).
     async fn start(
         &self,
         caller: &Caller,
         connection_id: ConnectionId,
         trigger: SyncTrigger,
-    ) -> Result<SyncRunId, AppError> {
+    ) -> Result<(SyncRunId, bool), AppError> {
         caller.require(Operation::RunSyncs)?;
         let connection = self.connections.get(caller, connection_id).await?;
         let target = self
@@ -357,7 +422,7 @@ impl Syncs {
         };
         match self.ports.store.request(&ctx, trigger, Utc::now()).await {
             Ok(()) => {}
-            Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok(existing),
+            Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok((existing, false)),
             Err(SyncStoreRefusal::Failed(error)) => return Err(AppError::Internal(error)),
         }
 
@@ -369,8 +434,41 @@ impl Syncs {
             batch,
             full: trigger == SyncTrigger::FullResync,
         };
-        tokio::spawn(async move { engine.run(ctx, target, plan).await }.instrument(span));
-        Ok(run_id)
+        tokio::spawn(async move { engine.run_leased(ctx, target, plan).await }.instrument(span));
+        Ok((run_id, true))
+    }
+
+    /// Runs a run while holding its lease, then says its connection is free. A run whose
+    /// lease is taken stops where it is: whatever batch it was writing rolls back.
+    async fn run_leased(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(ctx.run_id, ctx.clone());
+        }
+        tokio::select! {
+            _ = self.run(ctx.clone(), target, plan) => {}
+            () = self.hold_lease(&ctx) => {}
+        }
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&ctx.run_id);
+        }
+        self.ports.outcomes.run_closed();
+    }
+
+    /// Renews the run's lease until it is lost; never returns while the run holds it.
+    async fn hold_lease(&self, ctx: &RunContext) {
+        let mut renewals = tokio::time::interval(self.settings.lease_renewal);
+        renewals.tick().await;
+        loop {
+            renewals.tick().await;
+            match self.ports.store.renew_lease(ctx).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!("sync run lost its lease; it stops");
+                    return;
+                }
+                Err(error) => tracing::warn!(error = %error, "sync run lease not renewed"),
+            }
+        }
     }
 
     async fn target(
@@ -393,18 +491,36 @@ impl Syncs {
         })
     }
 
-    /// Runs a requested run to its end. Failures end the run as failed with their cause.
-    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
-        let outcome = self.import(&ctx, target, plan).await;
-        let ended = match outcome {
-            Ok(()) => self.ports.store.finish(&ctx, Utc::now()).await,
+    /// Runs a requested run to its end and says how it ended. Failures end the run as failed
+    /// with their cause; the outcome is reported before the run is closed.
+    pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) -> RunOutcome {
+        let outcome = match self.import(&ctx, target, plan).await {
+            Ok(()) => Ok(()),
             Err(failure) => {
                 tracing::warn!(code = failure.code.as_str(), "sync run failed");
-                self.ports.store.fail(&ctx, failure, Utc::now()).await
+                Err(failure)
             }
         };
-        if let Err(error) = ended {
-            tracing::error!(error = %error, "sync run could not be closed");
+        let reported = match &outcome {
+            Ok(_) => RunOutcome::Succeeded,
+            Err(failure) => RunOutcome::Failed(failure.clone()),
+        };
+        // A run closed meanwhile by someone else (a stop, the stale sweeper) failed only
+        // because it was closed: that says nothing about its connection.
+        let still_open = self.ports.store.renew_lease(&ctx).await.unwrap_or(true);
+        if still_open {
+            self.ports.outcomes.run_ending(&ctx, &reported).await;
+        }
+        let ended = match outcome {
+            Ok(()) => self.ports.store.finish(&ctx, Utc::now()).await,
+            Err(failure) => self.ports.store.fail(&ctx, failure, Utc::now()).await,
+        };
+        match ended {
+            Ok(()) => reported,
+            Err(error) => {
+                tracing::error!(error = %error, "sync run could not be closed");
+                RunOutcome::Abandoned
+            }
         }
     }
 

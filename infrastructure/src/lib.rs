@@ -10,6 +10,7 @@
 //! - [`mapping_store`]: items and product mappings beside their events; run resolution.
 //! - [`odoo`]: the staged connection test and import scope on the Odoo client.
 //! - [`rate_limit`]: attempts per account and minute, shared by every replica.
+//! - [`scheduler`]: connection schedules, claimed by replicas with row locks and leases.
 //! - [`sync_store`]: the sync engine's transactional write path for batches and runs.
 //! - [`vault`]: XChaCha20-Poly1305 sealing with rotating master keys.
 
@@ -21,5 +22,6 @@ pub mod key_checks;
 pub mod mapping_store;
 pub mod odoo;
 pub mod rate_limit;
+pub mod scheduler;
 pub mod sync_store;
 pub mod vault;

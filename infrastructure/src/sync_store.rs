@@ -308,6 +308,18 @@ impl PgSyncStore {
         Ok(closed)
     }
 
+    /// Renews the lease of an unfinished run; `false` when it is no longer unfinished.
+    pub async fn renew_lease(&self, ctx: &RunContext) -> Result<bool, SyncStoreError> {
+        let renewed = sqlx::query(
+            "UPDATE sync_runs SET heartbeat_at = now()
+              WHERE run_id = $1 AND status IN ('PENDING', 'RUNNING')",
+        )
+        .bind(ctx.run_id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
     /// Asks a run to stop: a pending run fails at once, a running one is flagged.
     pub async fn cancel(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreError> {
         let command = SyncRunCommand::Cancel {
@@ -918,6 +930,10 @@ impl SyncStore for PgSyncStore {
 
     async fn cancel_requested(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal> {
         Ok(PgSyncStore::cancel_requested(self, ctx).await?)
+    }
+
+    async fn renew_lease(&self, ctx: &RunContext) -> Result<bool, SyncStoreRefusal> {
+        Ok(PgSyncStore::renew_lease(self, ctx).await?)
     }
 
     async fn cancel(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal> {

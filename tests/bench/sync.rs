@@ -110,8 +110,10 @@ async fn bare_download(url: &str, login: &str, key: &str) -> (Duration, u64) {
         api_key: SecretString::from(key.to_owned()),
         time_zone: TimeZone::default(),
     };
-    let mut options = odoo_client::ClientOptions::default();
-    options.network = odoo_client::NetworkPolicy::allow_all();
+    let options = odoo_client::ClientOptions {
+        network: odoo_client::NetworkPolicy::allow_all(),
+        ..odoo_client::ClientOptions::default()
+    };
     let feeds = OdooOrderFeeds::new(options);
     let started = Instant::now();
     let mut feed = feeds.open(target).await.unwrap();

@@ -101,6 +101,11 @@ fn operations() -> Vec<Case> {
             allowed: &["admin", "member"],
         },
         Case {
+            name: "resumeSchedule",
+            document: "mutation($id: ID!) { resumeSchedule(connectionId: $id) { id nextRunAt health { state } } }",
+            allowed: ADMIN,
+        },
+        Case {
             name: "deleteConnection",
             document: "mutation($id: ID!) { deleteConnection(id: $id) }",
             allowed: ADMIN,

@@ -11,6 +11,8 @@ mod event_log;
 mod kill;
 mod mapping;
 mod process;
+mod scheduler;
+mod scheduler_process;
 mod schema;
 mod secrets;
 mod subscriptions;

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use api::config::{DatabaseConfig, JwtConfig, KeyConfig, OdooConfig, PolicyConfig, ServeConfig};
+use api::config::{
+    DatabaseConfig, JwtConfig, KeyConfig, OdooConfig, PolicyConfig, SchedulerConfig, ServeConfig,
+};
 use infrastructure::vault::KeyRing;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -65,6 +67,10 @@ impl TestApp {
                 sync_stale_seconds: 900,
                 reconcile_interval_seconds: 86_400,
                 test_connection_per_minute: 1_000,
+            },
+            scheduler: SchedulerConfig {
+                tick_ms: 100,
+                max_backoff_seconds: 21_600,
             },
         }
     }

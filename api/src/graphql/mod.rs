@@ -4,6 +4,7 @@ mod errors;
 mod mapping;
 mod mutation;
 mod query;
+mod schedule;
 mod subscription;
 mod types;
 
@@ -20,7 +21,11 @@ pub struct QueryRoot(query::ConnectionQuery, mapping::MappingQuery);
 
 /// The mutation root, built like the query root.
 #[derive(Debug, Default, MergedObject)]
-pub struct MutationRoot(mutation::ConnectionMutation, mapping::MappingMutation);
+pub struct MutationRoot(
+    mutation::ConnectionMutation,
+    mapping::MappingMutation,
+    schedule::ScheduleMutation,
+);
 
 /// The service's schema.
 pub type PrepSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -45,6 +50,8 @@ pub struct UseCases {
     pub syncs: application::sync::Syncs,
     /// Items and product mapping.
     pub mappings: application::mapping::Mappings,
+    /// The schedule and health of connections.
+    pub schedules: application::schedule::Scheduler,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.

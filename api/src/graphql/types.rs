@@ -274,6 +274,7 @@ impl From<ConnectionTestResult> for ConnectionTest {
 
 /// An Odoo connection, as its account's admins see it. The API key is never shown.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Connection {
     /// The connection id.
     pub id: ID,
