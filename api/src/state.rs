@@ -126,6 +126,8 @@ pub struct Ports {
     pub sync_store: Arc<PgSyncStore>,
     /// Where orders are read.
     pub feeds: Arc<OdooOrderFeeds>,
+    /// The database, for the read models.
+    pub pool: PgPool,
 }
 
 impl std::fmt::Debug for Ports {
@@ -155,7 +157,8 @@ impl Ports {
             sync_store: Arc::new(PgSyncStore::with_stale_after(pool.clone(), stale_after)),
             feeds: Arc::new(OdooOrderFeeds::new(client)),
             filters: Arc::new(OdooFilterSyntax),
-            limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
+            limiter: Arc::new(PgRateLimiter::new(pool.clone(), tests_per_minute)),
+            pool,
         }
     }
 
@@ -184,6 +187,9 @@ impl Ports {
             syncs: Syncs::new(connections.clone(), sync_ports, sync),
             connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
+            read_models: crate::graphql::ReadModels {
+                pool: self.pool.clone(),
+            },
         }
     }
 }
@@ -230,6 +236,13 @@ pub async fn app(
     spawn_stale_run_sweeper(
         ports.sync_store.clone(),
         std::time::Duration::from_secs(u64::from(config.odoo.sync_stale_seconds)),
+    );
+    projections::spawn_runners(
+        pool.clone(),
+        projections::RunnerSettings {
+            poll_interval: std::time::Duration::from_millis(config.odoo.projection_poll_ms),
+            batch: 500,
+        },
     );
     let state = crate::server::AppState {
         schema,

@@ -3,6 +3,7 @@
 mod errors;
 mod mutation;
 mod query;
+mod read_models;
 mod subscription;
 mod types;
 
@@ -11,11 +12,12 @@ use application::connections::Connections;
 use async_graphql::{MergedObject, Schema};
 
 pub use errors::{codes, error_body, ErrorCode, GqlResult};
+pub use read_models::ReadModels;
 pub use subscription::SubscriptionRoot;
 
 /// The query root: each part of the service contributes its own object.
 #[derive(Debug, Default, MergedObject)]
-pub struct QueryRoot(query::ConnectionQuery);
+pub struct QueryRoot(query::ConnectionQuery, read_models::ReadModelQuery);
 
 /// The mutation root, built like the query root.
 #[derive(Debug, Default, MergedObject)]
@@ -42,6 +44,8 @@ pub struct UseCases {
     pub accounts: Accounts,
     /// Sync runs.
     pub syncs: application::sync::Syncs,
+    /// The projections' tables.
+    pub read_models: ReadModels,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.
