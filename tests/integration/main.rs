@@ -10,6 +10,7 @@ mod connections;
 mod event_log;
 mod kill;
 mod process;
+mod read_models;
 mod schema;
 mod secrets;
 mod subscriptions;
