@@ -53,6 +53,14 @@ enum Command {
         #[command(flatten)]
         keys: KeyConfig,
     },
+    /// Rebuild one projection from the first event (safe while the service runs: its runners
+    /// rebuild it; this command empties it and resets its checkpoint in one transaction).
+    Replay {
+        /// The projection, e.g. sales_records.
+        projection: String,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Run the Odoo-compatible sandbox (a fake Odoo for trying the service; demo builds only).
@@ -133,6 +141,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
             database: config,
             keys,
         } => rotate_key(config, keys).await,
+        Command::Replay {
+            projection,
+            database: config,
+        } => {
+            let projection = projections::by_name(&projection)?;
+            let pool = database::connect(&config.url, 2)
+                .await
+                .context("cannot reach the database")?;
+            database::migrate(&pool).await.context("migration failed")?;
+            projections::replay(&pool, projection.as_ref()).await?;
+            println!(
+                "{} reset; running services rebuild it from the first event",
+                projection.name()
+            );
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())

@@ -160,6 +160,13 @@ pub struct OdooConfig {
         default_value_t = 900
     )]
     pub sync_stale_seconds: u32,
+    /// Milliseconds a projection runner waits before looking for new events once caught up.
+    #[arg(
+        long = "projection-poll-ms",
+        env = "PREPSYNC_PROJECTION_POLL_MS",
+        default_value_t = 500
+    )]
+    pub projection_poll_ms: u64,
     /// Connection tests each account may run per minute.
     #[arg(
         long = "test-connection-per-minute",

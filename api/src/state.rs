@@ -136,6 +136,8 @@ pub struct Ports {
     pub schedules: Arc<PgScheduleStore>,
     /// The rules of the schedule.
     pub schedule_policy: SchedulePolicy,
+    /// The database, for the read models.
+    pub pool: PgPool,
 }
 
 impl std::fmt::Debug for Ports {
@@ -167,8 +169,12 @@ impl Ports {
             mappings: Arc::new(PgMappingStore::new(pool.clone())),
             filters: Arc::new(OdooFilterSyntax),
             limiter: Arc::new(PgRateLimiter::new(pool.clone(), tests_per_minute)),
-            schedules: Arc::new(PgScheduleStore::new(pool, SchedulePolicy::default())),
+            schedules: Arc::new(PgScheduleStore::new(
+                pool.clone(),
+                SchedulePolicy::default(),
+            )),
             schedule_policy: SchedulePolicy::default(),
+            pool,
         }
     }
 
@@ -213,6 +219,9 @@ impl Ports {
             syncs,
             connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
+            read_models: crate::graphql::ReadModels {
+                pool: self.pool.clone(),
+            },
         }
     }
 }
@@ -289,6 +298,13 @@ pub async fn service(
         use_cases.schedules.clone(),
         ports.schedules.run_ended_signal(),
         std::time::Duration::from_millis(config.scheduler.tick_ms.max(10)),
+    );
+    projections::spawn_runners(
+        pool.clone(),
+        projections::RunnerSettings {
+            poll_interval: std::time::Duration::from_millis(config.odoo.projection_poll_ms),
+            batch: 500,
+        },
     );
     let scheduler = use_cases.schedules.clone();
     let schema = crate::graphql::schema(use_cases);

@@ -1,6 +1,20 @@
-//! Read models built from the event log: Sales Records, product mapping, production-planning
-//! demand and sync history. Each projection reads `infrastructure::event_log` in the global
-//! order from its own checkpoint and writes its rows and checkpoint in one transaction.
+//! Read models built from the event log. Each projection reads `infrastructure::event_log` in
+//! the global order from its own checkpoint (`projection_checkpoints`) and writes its rows and
+//! its checkpoint in one transaction that holds the checkpoint row's lock: replicas running
+//! the same projection take turns, no event is applied twice and none is skipped (the log
+//! only hands out events of settled transactions).
 //!
-//! No projection exists yet: the connection settings of the foundation are read straight
-//! from their aggregates. TODO(#5): the projection runtime and the read models.
+//! - [`runtime`]: the runner loop, one batch step, lag and replay from zero.
+//! - [`sales_records`]: Sales Records and their lines from the order streams, with delivery
+//!   days in the account's time zone.
+//!
+//! Planning demand and sync history are not projections of their own yet (TODO(#5)).
+
+pub mod runtime;
+pub mod sales_records;
+
+pub use runtime::{
+    all, by_name, replay, spawn_runners, status, step, Projection, ProjectionError,
+    ProjectionStatus, RunnerSettings,
+};
+pub use sales_records::SalesRecords;

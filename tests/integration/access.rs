@@ -80,6 +80,21 @@ fn operations() -> Vec<Case> {
             allowed: &["admin", "member", "auditor"],
         },
         Case {
+            name: "salesRecords",
+            document: "query($id: ID!) { salesRecords(filter: { connectionId: $id }) { totalCount } }",
+            allowed: &["admin", "member", "planner", "auditor"],
+        },
+        Case {
+            name: "salesRecord",
+            document: "query { salesRecord(id: \"acme:0:1\") { id } }",
+            allowed: &["admin", "member", "planner", "auditor"],
+        },
+        Case {
+            name: "projections",
+            document: "{ projections { name position lagEvents lagSeconds } }",
+            allowed: ADMIN,
+        },
+        Case {
             name: "upsertItems",
             document: "mutation { upsertItems(items: [{ id: \"bun\", name: \"Bun\", unit: \"piece\" }]) { id } }",
             allowed: &["admin", "member"],

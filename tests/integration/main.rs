@@ -11,6 +11,7 @@ mod event_log;
 mod kill;
 mod mapping;
 mod process;
+mod read_models;
 mod scheduler;
 mod scheduler_process;
 mod schema;

@@ -65,6 +65,7 @@ impl TestApp {
                 retry_total_ms: 1_000,
                 sync_lookback_seconds: 600,
                 sync_stale_seconds: 900,
+                projection_poll_ms: 100,
                 reconcile_interval_seconds: 86_400,
                 test_connection_per_minute: 1_000,
             },

@@ -4,6 +4,7 @@ mod errors;
 mod mapping;
 mod mutation;
 mod query;
+mod read_models;
 mod schedule;
 mod subscription;
 mod types;
@@ -13,11 +14,16 @@ use application::connections::Connections;
 use async_graphql::{MergedObject, Schema};
 
 pub use errors::{codes, error_body, ErrorCode, GqlResult};
+pub use read_models::ReadModels;
 pub use subscription::SubscriptionRoot;
 
 /// The query root: each part of the service contributes its own object.
 #[derive(Debug, Default, MergedObject)]
-pub struct QueryRoot(query::ConnectionQuery, mapping::MappingQuery);
+pub struct QueryRoot(
+    query::ConnectionQuery,
+    mapping::MappingQuery,
+    read_models::ReadModelQuery,
+);
 
 /// The mutation root, built like the query root.
 #[derive(Debug, Default, MergedObject)]
@@ -52,6 +58,8 @@ pub struct UseCases {
     pub mappings: application::mapping::Mappings,
     /// The schedule and health of connections.
     pub schedules: application::schedule::Scheduler,
+    /// The projections' tables.
+    pub read_models: ReadModels,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.

@@ -1,0 +1,245 @@
+//! The projection runtime: catch-up readers of the global event log.
+//!
+//! One [`step`] locks the projection's checkpoint row (`FOR UPDATE SKIP LOCKED`: a replica
+//! that finds it locked leaves the batch to the holder), reads the next events after it,
+//! applies them and moves the checkpoint, all in one transaction. A process killed mid-batch
+//! rolls back the whole batch and the next step starts from the same checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use infrastructure::event_log::{Checkpoint, EventLog, RecordedEvent};
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// Why a projection step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The database refused.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// An event's payload does not match its type.
+    #[error("event {position} ({event_type}) cannot be read: {reason}")]
+    Malformed {
+        /// Its global position.
+        position: i64,
+        /// Its type.
+        event_type: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No projection has this name.
+    #[error("no projection named {0:?}; known: sales_records")]
+    Unknown(String),
+}
+
+/// A read model fed from the event log.
+#[async_trait]
+pub trait Projection: Send + Sync + std::fmt::Debug {
+    /// The name its checkpoint is kept under.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event inside the batch's transaction.
+    async fn apply(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        event: &RecordedEvent,
+    ) -> Result<(), ProjectionError>;
+
+    /// Empties the read model, before a rebuild from zero.
+    async fn reset(&self, tx: &mut Transaction<'_, Postgres>) -> Result<(), ProjectionError>;
+}
+
+/// Every projection the service runs.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(crate::sales_records::SalesRecords)]
+}
+
+/// The projection with this name.
+pub fn by_name(name: &str) -> Result<Arc<dyn Projection>, ProjectionError> {
+    all()
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
+}
+
+/// Locks the projection's checkpoint row, creating it first if needed; `None` when another
+/// transaction holds it and `wait` is false.
+async fn lock_checkpoint(
+    tx: &mut Transaction<'_, Postgres>,
+    name: &str,
+    wait: bool,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    let sql = if wait {
+        "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1 FOR UPDATE"
+    } else {
+        "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1
+           FOR UPDATE SKIP LOCKED"
+    };
+    let row: Option<(i64, i64)> = sqlx::query_as(sql)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(transaction_id, position)| Checkpoint {
+        transaction_id,
+        position,
+    }))
+}
+
+/// Applies the next batch of at most `batch` events; returns how many were applied (0 when
+/// caught up or another replica holds the batch).
+pub async fn step(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    batch: i64,
+) -> Result<usize, ProjectionError> {
+    let mut tx = pool.begin().await?;
+    let Some(after) = lock_checkpoint(&mut tx, projection.name(), false).await? else {
+        return Ok(0);
+    };
+    let events = EventLog::new(pool.clone()).read_after(after, batch).await?;
+    let Some(last) = events.last() else {
+        return Ok(0);
+    };
+    for event in &events {
+        projection.apply(&mut tx, event).await?;
+    }
+    let to = last.checkpoint();
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET transaction_id = $2, position = $3, last_event_at = $4, updated_at = now()
+          WHERE name = $1",
+    )
+    .bind(projection.name())
+    .bind(to.transaction_id)
+    .bind(to.position)
+    .bind(last.recorded_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(events.len())
+}
+
+/// Empties the projection and moves its checkpoint back to the start, in one transaction
+/// that waits for a running batch; the runners then rebuild it. Safe while the service runs.
+pub async fn replay(pool: &PgPool, projection: &dyn Projection) -> Result<(), ProjectionError> {
+    let mut tx = pool.begin().await?;
+    lock_checkpoint(&mut tx, projection.name(), true).await?;
+    projection.reset(&mut tx).await?;
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET transaction_id = 0, position = 0, last_event_at = NULL, updated_at = now()
+          WHERE name = $1",
+    )
+    .bind(projection.name())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a projection stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionStatus {
+    /// Its name.
+    pub name: String,
+    /// The global position of the last applied event (0: none).
+    pub position: i64,
+    /// Settled events not applied yet.
+    pub lag_events: i64,
+    /// Seconds since the oldest event not applied yet was recorded (0 when caught up).
+    pub lag_seconds: f64,
+}
+
+/// Every projection's position and lag.
+pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+    let mut out = Vec::new();
+    for projection in all() {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1",
+        )
+        .bind(projection.name())
+        .fetch_optional(pool)
+        .await?;
+        let (transaction_id, position) = row.unwrap_or((0, 0));
+        let (lag_events, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT count(*), min(recorded_at) FROM events
+              WHERE (transaction_id, global_position) > ($1::bigint::text::xid8, $2)",
+        )
+        .bind(transaction_id)
+        .bind(position)
+        .fetch_one(pool)
+        .await?;
+        let lag_seconds = oldest
+            .map(|at| (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0)
+            .unwrap_or(0.0);
+        out.push(ProjectionStatus {
+            name: projection.name().to_owned(),
+            position,
+            lag_events,
+            lag_seconds,
+        });
+    }
+    Ok(out)
+}
+
+/// How the runners poll.
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerSettings {
+    /// The pause when caught up.
+    pub poll_interval: Duration,
+    /// Events per batch.
+    pub batch: i64,
+}
+
+/// Spawns one runner task per projection: batches back to back while behind, then a pause of
+/// `poll_interval`; lag is logged when it changes from caught up to behind and every minute
+/// while behind.
+pub fn spawn_runners(pool: PgPool, settings: RunnerSettings) -> Vec<tokio::task::JoinHandle<()>> {
+    all()
+        .into_iter()
+        .map(|projection| {
+            let pool = pool.clone();
+            tokio::spawn(async move { run(pool, projection, settings).await })
+        })
+        .collect()
+}
+
+async fn run(pool: PgPool, projection: Arc<dyn Projection>, settings: RunnerSettings) {
+    let mut last_log = std::time::Instant::now();
+    loop {
+        match step(&pool, projection.as_ref(), settings.batch).await {
+            Ok(0) => tokio::time::sleep(settings.poll_interval).await,
+            Ok(applied) => {
+                if last_log.elapsed() >= Duration::from_secs(10) {
+                    last_log = std::time::Instant::now();
+                    log_lag(&pool, projection.name(), applied).await;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(projection = projection.name(), error = %error, "projection batch failed");
+                tokio::time::sleep(settings.poll_interval.max(Duration::from_secs(1))).await;
+            }
+        }
+    }
+}
+
+async fn log_lag(pool: &PgPool, name: &str, applied: usize) {
+    if let Ok(statuses) = status(pool).await {
+        if let Some(s) = statuses.iter().find(|s| s.name == name) {
+            tracing::info!(
+                projection = name,
+                applied,
+                position = s.position,
+                lag_events = s.lag_events,
+                lag_seconds = s.lag_seconds,
+                "projection catching up"
+            );
+        }
+    }
+}
