@@ -114,6 +114,14 @@ pub enum DemoError {
     },
 }
 
+/// Where the demo's data goes.
+enum Database {
+    /// `DATABASE_URL`.
+    Given(SecretString),
+    /// A private cluster run from the PostgreSQL binaries in this folder.
+    Private(PathBuf),
+}
+
 /// Sends the demo's logs (JSON lines, filtered by `PREPSYNC_LOG`) to `prepsync.log` in the
 /// data directory, leaving the terminal to the progress lines; to standard error when that
 /// file cannot be opened.
@@ -145,9 +153,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let data = DataDir::open(&args.data_dir)
         .with_context(|| format!("cannot use the data directory {}", args.data_dir.display()))?;
     let mut state = data.state()?;
-    let binaries = match args.database_url {
-        Some(_) => None,
-        None => Some(cluster::find_binaries(args.postgres_bin.as_deref())?),
+    let database = match args.database_url {
+        Some(url) => Database::Given(url),
+        None => Database::Private(cluster::find_binaries(args.postgres_bin.as_deref())?),
     };
     let progress = Progress::new(7);
     progress.say(&format!("prepsync demo, data in {}", data.path().display()));
@@ -163,16 +171,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     ));
 
     progress.step("PostgreSQL");
-    let (url, cluster) = match (args.database_url, binaries) {
-        (Some(url), _) => {
+    let (url, cluster) = match database {
+        Database::Given(url) => {
             progress.detail("using DATABASE_URL");
             (url, None)
         }
-        (None, binaries) => {
-            let binaries = binaries.unwrap_or_default();
+        Database::Private(binaries) => {
             let cluster = Cluster::start(&data, &mut state, binaries).await?;
             data.save_state(&state)?;
-            describe_cluster(&progress, &cluster);
+            describe_cluster(&progress, &cluster, &data);
             (cluster.url(), Some(cluster))
         }
     };
@@ -188,7 +195,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     outcome
 }
 
-fn describe_cluster(progress: &Progress, cluster: &Cluster) {
+fn describe_cluster(progress: &Progress, cluster: &Cluster, data: &DataDir) {
     let how = match cluster.how_started() {
         Start::Created => "created and started",
         Start::Started => "started",
@@ -199,11 +206,19 @@ fn describe_cluster(progress: &Progress, cluster: &Cluster) {
         cluster.port(),
         cluster.dir().display()
     ));
-    if cluster.runs_as_postgres() {
-        progress.detail(
-            "it runs as the `postgres` system user (PostgreSQL refuses root), so its files \
-             belong to that user",
-        );
+    if !cluster.runs_as_postgres() {
+        return;
+    }
+    progress.detail(
+        "it runs as the `postgres` system user (PostgreSQL refuses root), so its files belong \
+         to that user",
+    );
+    if !cluster.dir().starts_with(data.path()) {
+        progress.detail(&format!(
+            "that user cannot write in {}, so the files are in its home; remove them too \
+             when you remove the data directory",
+            data.path().display()
+        ));
     }
 }
 
