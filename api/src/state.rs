@@ -6,6 +6,7 @@ use application::accounts::Accounts;
 use std::time::Duration;
 
 use application::connections::{ConnectionPolicy, ConnectionPorts, Connections};
+use application::mapping::Mappings;
 use application::ports::{
     Clock, ConnectionDirectory, ConnectionProber, CredentialVault, FilterSyntax, RateLimiter,
     SystemClock,
@@ -16,6 +17,7 @@ use domain::connection::{Connection, UrlPolicy};
 use domain::sync_run::SyncRun;
 use infrastructure::directory::PgConnectionDirectory;
 use infrastructure::event_store::PgAggregateStore;
+use infrastructure::mapping_store::PgMappingStore;
 use infrastructure::odoo::{OdooFilterSyntax, OdooOrderFeeds, OdooProber};
 use infrastructure::rate_limit::PgRateLimiter;
 use infrastructure::sync_store::PgSyncStore;
@@ -126,6 +128,8 @@ pub struct Ports {
     pub sync_store: Arc<PgSyncStore>,
     /// Where orders are read.
     pub feeds: Arc<OdooOrderFeeds>,
+    /// Items and product mappings.
+    pub mappings: Arc<PgMappingStore>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -154,6 +158,7 @@ impl Ports {
             runs: Arc::new(PgAggregateStore::new(pool.clone())),
             sync_store: Arc::new(PgSyncStore::with_stale_after(pool.clone(), stale_after)),
             feeds: Arc::new(OdooOrderFeeds::new(client)),
+            mappings: Arc::new(PgMappingStore::new(pool.clone())),
             filters: Arc::new(OdooFilterSyntax),
             limiter: Arc::new(PgRateLimiter::new(pool, tests_per_minute)),
         }
@@ -182,6 +187,7 @@ impl Ports {
         };
         UseCases {
             syncs: Syncs::new(connections.clone(), sync_ports, sync),
+            mappings: Mappings::new(self.connections.clone(), self.mappings.clone()),
             connections,
             accounts: Accounts::new(self.accounts.clone(), self.clock.clone()),
         }

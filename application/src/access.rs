@@ -13,9 +13,9 @@ pub enum Role {
     Admin,
     /// Sales records, runs, unmapped products, mapping and items; no connection settings.
     Member,
-    /// Sales records and planning data, read-only.
+    /// Sales records, planning data and items, read-only.
     Planner,
-    /// Sales records, runs and the audit history, read-only.
+    /// Sales records, runs, items and the audit history, read-only.
     Auditor,
 }
 
@@ -62,11 +62,16 @@ impl Role {
             ),
             Role::Planner => matches!(
                 operation,
-                ReadMe | ReadAccount | ReadSalesRecords | ReadPlanning
+                ReadMe | ReadAccount | ReadSalesRecords | ReadPlanning | ReadItems
             ),
             Role::Auditor => matches!(
                 operation,
-                ReadMe | ReadAccount | ReadSalesRecords | ReadSyncRuns | ReadAuditHistory
+                ReadMe
+                    | ReadAccount
+                    | ReadSalesRecords
+                    | ReadSyncRuns
+                    | ReadAuditHistory
+                    | ReadItems
             ),
         }
     }
@@ -172,6 +177,16 @@ mod tests {
     fn every_role_may_read_itself_and_its_account() {
         for role in Role::ALL {
             assert!(role.allows(Operation::ReadMe) && role.allows(Operation::ReadAccount));
+        }
+    }
+
+    #[test]
+    fn every_role_reads_items_and_only_members_and_admins_write_or_map() {
+        for role in Role::ALL {
+            assert!(role.allows(Operation::ReadItems), "{role:?}");
+            let writes = matches!(role, Role::Admin | Role::Member);
+            assert_eq!(role.allows(Operation::WriteItems), writes, "{role:?}");
+            assert_eq!(role.allows(Operation::MapProducts), writes, "{role:?}");
         }
     }
 

@@ -6,6 +6,7 @@
 //! - [`connections`]: adding, changing, listing and deleting Odoo connections.
 //! - [`accounts`]: reading and changing account settings.
 //! - [`credentials`]: resealing stored API keys under the current master key.
+//! - [`mapping`]: items, mapping Odoo products to them, and the products still unmapped.
 //! - [`sync`]: Sync Now and the run that imports a connection's orders page by page.
 //! - [`error`]: the errors every use case answers with.
 
@@ -14,6 +15,7 @@ pub mod accounts;
 pub mod connections;
 pub mod credentials;
 pub mod error;
+pub mod mapping;
 pub mod ports;
 pub mod sync;
 

@@ -10,16 +10,19 @@
 //! reconcile interval and on every full re-sync; nothing is treated as deleted because a
 //! query stopped returning it.
 //!
+//! A run that ends counts the product lines of every order held in scope whose product has
+//! no item (after mapping by SKU); with any, it ends `RESOLUTION_REQUIRED`, and mapping the
+//! last of its products later completes it.
+//!
 //! TODO(#4): run lists and live progress. TODO(#6): leases across replicas and the schedule.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use domain::connection::SourceKey;
 use domain::ids::{AccountId, Actor, ConnectionId};
-use domain::sales_order::{LineKind, Observation, ObservedOrder};
+use domain::sales_order::{Observation, ObservedOrder};
 use domain::sync_run::{
     RunFailure, RunStatus, SyncCounts, SyncCursor, SyncRun, SyncRunId, SyncTrigger,
 };
@@ -98,13 +101,10 @@ pub trait SyncStore: Send + Sync {
         feed: Feed,
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreRefusal>;
-    /// Ends the run, completed or needing resolution.
-    async fn finish(
-        &self,
-        ctx: &RunContext,
-        unmapped_lines: u64,
-        at: DateTime<Utc>,
-    ) -> Result<(), SyncStoreRefusal>;
+    /// Ends the run: maps by SKU the source's products that match an item, then counts the
+    /// product lines of the orders held in scope whose product has no mapping; the run is
+    /// completed without any, and needs resolution with some (which products is kept).
+    async fn finish(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal>;
     /// Ends the run as failed.
     async fn fail(
         &self,
@@ -397,7 +397,7 @@ impl Syncs {
     pub async fn run(&self, ctx: RunContext, target: ProbeTarget, plan: RunPlan) {
         let outcome = self.import(&ctx, target, plan).await;
         let ended = match outcome {
-            Ok(unmapped) => self.ports.store.finish(&ctx, unmapped, Utc::now()).await,
+            Ok(()) => self.ports.store.finish(&ctx, Utc::now()).await,
             Err(failure) => {
                 tracing::warn!(code = failure.code.as_str(), "sync run failed");
                 self.ports.store.fail(&ctx, failure, Utc::now()).await
@@ -409,50 +409,35 @@ impl Syncs {
     }
 
     /// Reads the orders feed, then the lines feed, then checks for deletions when due,
-    /// committing each page. Returns the product lines of the orders in scope it saw.
+    /// committing each page. Which product lines are unmapped is counted when the run
+    /// finishes, over every order held in scope.
     async fn import(
         &self,
         ctx: &RunContext,
         target: ProbeTarget,
         plan: RunPlan,
-    ) -> Result<u64, RunFailure> {
+    ) -> Result<(), RunFailure> {
         self.ports
             .store
             .start(ctx, Utc::now())
             .await
             .map_err(internal)?;
         let mut feed = self.ports.feeds.open(target).await?;
-        let mut unmapped = HashMap::new();
         let read_before = |cursor: Option<SyncCursor>| cursor.filter(|_| !plan.full);
 
         let stored_orders = self.stored(ctx, Feed::Orders).await?;
         let orders_from = read_before(stored_orders);
         let orders_end = self
-            .drain(
-                ctx,
-                feed.as_mut(),
-                Feed::Orders,
-                orders_from,
-                plan.batch,
-                &mut unmapped,
-            )
+            .drain(ctx, feed.as_mut(), Feed::Orders, orders_from, plan.batch)
             .await?;
         // A source read whole in this run needs its lines followed only from where the
         // orders ended.
         let lines_from = read_before(self.stored(ctx, Feed::Lines).await?).or(Some(orders_end));
-        self.drain(
-            ctx,
-            feed.as_mut(),
-            Feed::Lines,
-            lines_from,
-            plan.batch,
-            &mut unmapped,
-        )
-        .await?;
+        self.drain(ctx, feed.as_mut(), Feed::Lines, lines_from, plan.batch)
+            .await?;
 
         self.reconcile(ctx, feed.as_mut(), plan, stored_orders.is_none())
-            .await?;
-        Ok(unmapped.values().sum())
+            .await
     }
 
     /// Checks the held orders against the source, when due, and records those it deleted.
@@ -534,7 +519,9 @@ impl Syncs {
     }
 
     /// Reads one feed to its end from the look-back window before `stored`; returns where it
-    /// ended.
+    /// ended. Each page is committed while the next one is read, so the source and the
+    /// database work at the same time; a page is read ahead only once the one before it has
+    /// named where reading continues, and nothing is committed out of order.
     async fn drain(
         &self,
         ctx: &RunContext,
@@ -542,23 +529,38 @@ impl Syncs {
         feed: Feed,
         stored: Option<SyncCursor>,
         batch: u16,
-        unmapped: &mut HashMap<i64, u64>,
     ) -> Result<SyncCursor, RunFailure> {
-        let mut from = self.starting_point(stored);
+        let mut page = source
+            .next_page(feed, self.starting_point(stored), batch)
+            .await?;
         loop {
-            let page = source.next_page(feed, from, batch).await?;
-            record_unmapped(&page.orders, unmapped);
-            let store = &self.ports.store;
-            store
-                .commit_batch(ctx, page.orders, feed, Some(page.next))
-                .await
-                .map_err(internal)?;
-            self.stop_if_cancelled(ctx).await?;
-            if page.exhausted {
-                return Ok(page.next);
+            let (next, exhausted) = (page.next, page.exhausted);
+            let commit = self.commit_page(ctx, page.orders, feed, next);
+            if exhausted {
+                commit.await?;
+                return Ok(next);
             }
-            from = page.next;
+
+            let (committed, read) = tokio::join!(commit, source.next_page(feed, next, batch));
+            committed?;
+            self.stop_if_cancelled(ctx).await?;
+            page = read?;
         }
+    }
+
+    async fn commit_page(
+        &self,
+        ctx: &RunContext,
+        orders: Vec<ObservedOrder>,
+        feed: Feed,
+        next: SyncCursor,
+    ) -> Result<(), RunFailure> {
+        self.ports
+            .store
+            .commit_batch(ctx, orders, feed, Some(next))
+            .await
+            .map(|_| ())
+            .map_err(internal)
     }
 
     /// The look-back window before the stored cursor, or the beginning for a new source.
@@ -578,26 +580,6 @@ pub struct RunPlan {
     pub batch: u16,
     /// Ignore the cursors and check every held order.
     pub full: bool,
-}
-
-/// Notes the product lines of each order in scope (the latest reading of an order wins).
-/// Until products can be mapped to items, each counts as unmapped. TODO(#5): ask the product
-/// mapping.
-fn record_unmapped(orders: &[ObservedOrder], unmapped: &mut HashMap<i64, u64>) {
-    for observed in orders {
-        let lines = match &observed.observation {
-            Observation::Read {
-                order,
-                in_scope: true,
-            } => order
-                .lines
-                .iter()
-                .filter(|line| line.kind == LineKind::Product)
-                .count() as u64,
-            _ => 0,
-        };
-        unmapped.insert(observed.source_order_id, lines);
-    }
 }
 
 fn internal(error: SyncStoreRefusal) -> RunFailure {

@@ -5,6 +5,7 @@
 //! - [`account`]: an account's settings, such as its time zone.
 //! - [`connection`]: an Odoo connection, its validated settings, schedule and test results.
 //! - [`ids`]: identifiers shared by every aggregate.
+//! - [`mapping`]: PrepStation items and the mapping of Odoo products to them.
 //! - [`metadata`]: who caused an event, for which account, and when.
 //! - [`sales_order`]: imported orders, their fingerprints, and what a sync records of each.
 //! - [`sync_run`]: the lifecycle of one sync run and its counts.
@@ -14,6 +15,7 @@
 pub mod account;
 pub mod connection;
 pub mod ids;
+pub mod mapping;
 pub mod metadata;
 pub mod sales_order;
 pub mod secret;

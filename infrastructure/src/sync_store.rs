@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use cqrs_es::DomainEvent;
 use domain::connection::SourceKey;
 use domain::ids::{AccountId, Actor, ConnectionId};
+use domain::metadata::EventMetadata;
 use domain::sales_order::{
     decide, Fingerprint, HeldOrder, Observation, ObservedOrder, OrderChange, OrderEvent,
     OrderStatus, RecordedBy,
@@ -24,6 +25,8 @@ use domain::sync_run::{
 };
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use crate::mapping_store::{self, HeldProducts, MappingFault};
 
 /// Why a sync write was refused.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,9 @@ pub enum SyncStoreError {
     /// A stored value could not be read back.
     #[error("stored sync state unreadable: {0}")]
     Corrupt(String),
+    /// Mapping by SKU at the end of a run failed.
+    #[error("mapping by SKU failed")]
+    Mapping(#[source] Box<MappingFault>),
     /// The database failed.
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -148,19 +154,54 @@ impl PgSyncStore {
         .await
     }
 
-    /// Ends a running run: completed, or resolution required when product lines are unmapped.
-    pub async fn finish(
-        &self,
-        ctx: &RunContext,
-        unmapped_lines: u64,
-        at: DateTime<Utc>,
-    ) -> Result<(), SyncStoreError> {
+    /// Ends a running run under its source's mapping lock: maps the source's products by SKU
+    /// where an item matches, then counts the product lines of held orders in scope whose
+    /// product has no mapping. Without any the run is completed; with some it needs
+    /// resolution, and which products were unmapped is kept with it.
+    pub async fn finish(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreError> {
+        let digest = ctx.source.digest();
+        let mut tx = self.pool.begin().await?;
+        mapping_store::lock_source(&mut tx, &ctx.account_id, &digest).await?;
+        let locked = self.lock_run(&mut tx, ctx).await?;
+        let metadata = EventMetadata {
+            account_id: ctx.account_id.clone(),
+            actor: ctx.actor.clone(),
+            correlation_id: ctx.correlation_id,
+            recorded_at: at,
+        };
+        mapping_store::auto_map_source(&mut tx, self, &metadata, &digest).await?;
+        let unmapped = mapping_store::unmapped_in_scope(&mut tx, &ctx.account_id, &digest).await?;
+
+        let unmapped_lines = unmapped.iter().map(|(_, lines)| lines.unsigned_abs()).sum();
         let command = SyncRunCommand::Finish {
             account_id: ctx.account_id.clone(),
             unmapped_lines,
             at,
         };
-        self.run_step(ctx, command).await
+        let events = locked.0.decide(command)?;
+        self.append_run_events(&mut tx, ctx, locked, events).await?;
+        if unmapped_lines > 0 {
+            mapping_store::record_run_unmapped(&mut tx, ctx, &unmapped).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a run needing resolution is resolved, inside the caller's transaction
+    /// (which holds the run's source mapping lock).
+    pub async fn resolve_in(
+        &self,
+        tx: &mut Transaction<'_, Postgres>,
+        ctx: &RunContext,
+        at: DateTime<Utc>,
+    ) -> Result<(), SyncStoreError> {
+        let locked = self.lock_run(tx, ctx).await?;
+        let command = SyncRunCommand::Resolve {
+            account_id: ctx.account_id.clone(),
+            at,
+        };
+        let events = locked.0.decide(command)?;
+        self.append_run_events(tx, ctx, locked, events).await
     }
 
     /// Ends a pending or running run as failed.
@@ -208,6 +249,7 @@ impl PgSyncStore {
         };
         let mut counts = SyncCounts::default();
         let mut events = Vec::new();
+        let mut products = Vec::new();
         for observed in orders {
             counts.fetched += u64::from(matches!(observed.observation, Observation::Read { .. }));
             let before = held.get(&observed.source_order_id).cloned();
@@ -215,6 +257,8 @@ impl PgSyncStore {
                 Some(change) => {
                     count(&mut counts, &change);
                     let next = next_held(ctx, observed.source_order_id, before, &change)?;
+                    let id = observed.source_order_id;
+                    products.push(HeldProducts::after(id, &change, &next.state));
                     events.push(order_event(&next, OrderEvent::of(change, by))?);
                     held.insert(observed.source_order_id, next);
                 }
@@ -230,6 +274,7 @@ impl PgSyncStore {
         };
         let run_events = locked.0.decide(command)?;
         self.write_held(&mut tx, ctx, &held, &events).await?;
+        mapping_store::note_held_products(&mut tx, ctx, &products).await?;
         append(&mut tx, ctx, events).await?;
         self.append_run_events(&mut tx, ctx, locked, run_events)
             .await?;
@@ -795,6 +840,15 @@ fn parse_order_status(text: &str) -> Result<OrderStatus, SyncStoreError> {
     .ok_or_else(|| SyncStoreError::Corrupt(format!("order status {text:?}")))
 }
 
+impl From<MappingFault> for SyncStoreError {
+    fn from(fault: MappingFault) -> Self {
+        match fault {
+            MappingFault::Database(error) => error.into(),
+            other => Self::Mapping(Box::new(other)),
+        }
+    }
+}
+
 impl From<SyncStoreError> for SyncStoreRefusal {
     fn from(error: SyncStoreError) -> Self {
         match error {
@@ -829,13 +883,8 @@ impl SyncStore for PgSyncStore {
         Ok(PgSyncStore::commit_feed_batch(self, ctx, orders, feed, cursor).await?)
     }
 
-    async fn finish(
-        &self,
-        ctx: &RunContext,
-        unmapped_lines: u64,
-        at: DateTime<Utc>,
-    ) -> Result<(), SyncStoreRefusal> {
-        Ok(PgSyncStore::finish(self, ctx, unmapped_lines, at).await?)
+    async fn finish(&self, ctx: &RunContext, at: DateTime<Utc>) -> Result<(), SyncStoreRefusal> {
+        Ok(PgSyncStore::finish(self, ctx, at).await?)
     }
 
     async fn fail(

@@ -608,6 +608,14 @@ pub fn index_scan(domain: &Domain, terms: &[OrderTerm]) -> Option<Scan> {
     }
 }
 
+/// The rows to check when no index follows the order: those within the domain's top-level
+/// `id` bounds, in id order, to be sorted afterwards.
+pub fn candidate_scan(domain: &Domain) -> Scan {
+    let mut leaves = Vec::new();
+    domain.conjunction(&mut leaves);
+    id_scan(&leaves, false)
+}
+
 impl Domain {
     /// The leaves every matching record must satisfy (those under `And` only).
     fn conjunction<'a>(&'a self, leaves: &mut Vec<&'a Leaf>) {
@@ -622,6 +630,10 @@ impl Domain {
 fn id_scan(leaves: &[&Leaf], descending: bool) -> Scan {
     let (mut from, mut until) = (i64::MIN, i64::MAX);
     for leaf in leaves.iter().filter(|l| l.field == "id") {
+        if let Some((low, high)) = listed_ids(leaf) {
+            (from, until) = (from.max(low), until.min(high));
+            continue;
+        }
         let Some(value) = leaf.value.as_i64() else {
             continue;
         };
@@ -640,6 +652,24 @@ fn id_scan(leaves: &[&Leaf], descending: bool) -> Scan {
         until: until.max(from),
         descending,
     }
+}
+
+/// The id range an `id in [...]` leaf confines a search to: from its lowest to past its
+/// highest id, and nothing at all for an empty list. `None` for any other leaf, or a list
+/// holding anything but ids, which the full walk then checks.
+fn listed_ids(leaf: &Leaf) -> Option<(i64, i64)> {
+    if leaf.operator != "in" {
+        return None;
+    }
+    let ids: Option<Vec<i64>> = leaf.value.as_array()?.iter().map(Value::as_i64).collect();
+    let ids = ids?;
+    let low = ids.iter().copied().min().unwrap_or(0);
+    let high = ids
+        .iter()
+        .copied()
+        .max()
+        .map_or(0, |id| id.saturating_add(1));
+    Some((low, high))
 }
 
 fn write_date_scan(leaves: &[&Leaf], descending: bool) -> Scan {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use crate::config::{Profile, SandboxUser, UserKind};
 use crate::data::{groups_of, GROUPS};
-use crate::domain::{index_scan, parse_order, sort, Context, Domain};
+use crate::domain::{candidate_scan, index_scan, parse_order, sort, Context, Domain};
 use crate::error::OdooError;
 use crate::schema::{Model, Schema};
 use crate::store::{Database, Record};
@@ -550,7 +550,8 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
             .take(limit)
             .collect(),
         None => {
-            let mut found: Vec<&Record> = table.rows().filter(wanted).collect();
+            let rows = table.scan(&candidate_scan(&domain));
+            let mut found: Vec<&Record> = rows.filter(wanted).collect();
             sort(&mut found, &terms, ctx);
             found.into_iter().skip(offset).take(limit).collect()
         }
@@ -930,6 +931,15 @@ mod tests {
         domains.push(json!(["|", ["write_date", ">", second], ["id", "<", 5]]));
         domains.push(json!(["!", ["write_date", "<", second]]));
         domains.push(json!([["write_date", ">=", "2024"]]));
+        domains.push(json!([["id", "in", [61, 7, 90, 12]]]));
+        domains.push(json!([["id", "in", []]]));
+        domains.push(json!([["id", "in", [60, false]]]));
+        domains.push(json!([
+            "&",
+            ["state", "=", "sale"],
+            ["id", "in", [3, 60, 200]]
+        ]));
+        domains.push(json!(["|", ["id", "in", [3]], ["id", "=", 60]]));
         domains
     }
 

@@ -3,8 +3,9 @@
 //!
 //! `cargo bench -p prepsync-tests --bench sync -- 10000 100000` runs each size and prints:
 //! the bare download (the same feed code, no decisions, no writes), the full sync, their
-//! ratio and orders per second, a re-sync with 1 % of the orders changed, an idle re-sync,
-//! and the peak resident memory of this process (the sandbox's memory is not counted).
+//! ratio and orders per second, an idle re-sync right after it (nothing written inside the
+//! look-back window), a re-sync with 1 % of the orders changed, an idle re-sync right after
+//! that one (the changed orders re-read inside the window), and the peak resident memory of this process (the sandbox's memory is not counted).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -190,6 +191,7 @@ async fn measure(orders: usize) {
 
     let (full, run) = sync(&app, &token, &connection).await;
     let fetched = run["counts"]["fetched"].as_u64().unwrap_or(0);
+    let (settled, settled_run) = sync(&app, &token, &connection).await;
     change_one_percent(&url, orders).await;
     let (changed, changed_run) = sync(&app, &token, &connection).await;
     let (idle, idle_run) = sync(&app, &token, &connection).await;
@@ -204,12 +206,17 @@ async fn measure(orders: usize) {
         run["status"]
     );
     println!(
+        "  idle, settled   {:>8.3} s  {}",
+        settled.as_secs_f64(),
+        settled_run["counts"]
+    );
+    println!(
         "  1 % changed     {:>8.2} s  {}",
         changed.as_secs_f64(),
         changed_run["counts"]
     );
     println!(
-        "  idle re-sync    {:>8.3} s  {}",
+        "  idle, recent    {:>8.3} s  {}",
         idle.as_secs_f64(),
         idle_run["counts"]
     );

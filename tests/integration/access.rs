@@ -80,6 +80,27 @@ fn operations() -> Vec<Case> {
             allowed: &["admin", "member", "auditor"],
         },
         Case {
+            name: "upsertItems",
+            document: "mutation { upsertItems(items: [{ id: \"bun\", name: \"Bun\", unit: \"piece\" }]) { id } }",
+            allowed: &["admin", "member"],
+        },
+        Case { name: "items", document: "{ items { totalCount } }", allowed: ALL },
+        Case {
+            name: "mapProduct",
+            document: "mutation($id: ID!) { mapProduct(connectionId: $id, odooProductId: 5, itemId: \"bun\") { itemId } }",
+            allowed: &["admin", "member"],
+        },
+        Case {
+            name: "unmapProduct",
+            document: "mutation($id: ID!) { unmapProduct(connectionId: $id, odooProductId: 6) }",
+            allowed: &["admin", "member"],
+        },
+        Case {
+            name: "unmappedProducts",
+            document: "query($id: ID!) { unmappedProducts(connectionId: $id) { totalCount } }",
+            allowed: &["admin", "member"],
+        },
+        Case {
             name: "deleteConnection",
             document: "mutation($id: ID!) { deleteConnection(id: $id) }",
             allowed: ADMIN,

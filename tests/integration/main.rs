@@ -10,6 +10,7 @@ mod connections;
 mod demo;
 mod event_log;
 mod kill;
+mod mapping;
 mod process;
 mod schema;
 mod secrets;

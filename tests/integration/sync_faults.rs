@@ -10,6 +10,10 @@ use serde_json::{json, Value};
 
 use crate::sync_support::{connect_with, count, sync};
 
+/// The versions whose protocols and states differ: 16 (state `done`, JSON-RPC), 17 (locked
+/// `sale`), 18, and 19 (JSON-2).
+const VERSIONS: [u8; 4] = [16, 17, 18, 19];
+
 async fn connect(app: &TestApp, token: &str, sandbox: &Sandbox) -> Value {
     connect_with(app, token, sandbox, json!({ "batchSize": 20 })).await
 }
@@ -36,35 +40,42 @@ async fn assert_no_partial_batch(app: &TestApp) {
 #[tokio::test]
 async fn transient_failures_mid_sync_are_retried_and_the_sync_completes() {
     let app = TestApp::spawn().await;
-    let token = app.token("acme", "admin");
-    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
-    let connection = connect(&app, &token, &sandbox).await;
-    let expected = app
-        .graphql(
-            &token,
-            "mutation($id: ID!) { testConnection(id: $id) { matchingOrders } }",
-            json!({ "id": connection }),
-        )
-        .await["data"]["testConnection"]["matchingOrders"]
-        .as_u64()
-        .unwrap();
-    let control = sandbox.control();
-    for (nth, fault) in [
-        (3, Fault::Status { status: 503 }),
-        (5, Fault::ConnectionReset),
-        (7, Fault::TooManyRequests { retry_after: 0 }),
-    ] {
-        control.inject(
-            FaultRule::new(fault)
-                .matching(CallMatcher::method("search_read"))
-                .on_nth(nth),
-        );
-    }
+    for version in VERSIONS {
+        // An account per sandbox: a later sandbox may get an earlier one's port.
+        let token = app.token(&format!("acme-{version}"), "admin");
+        let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
+        let connection = connect(&app, &token, &sandbox).await;
+        let expected = app
+            .graphql(
+                &token,
+                "mutation($id: ID!) { testConnection(id: $id) { matchingOrders } }",
+                json!({ "id": connection }),
+            )
+            .await["data"]["testConnection"]["matchingOrders"]
+            .as_u64()
+            .unwrap();
+        let control = sandbox.control();
+        for (nth, fault) in [
+            (3, Fault::Status { status: 503 }),
+            (5, Fault::ConnectionReset),
+            (7, Fault::TooManyRequests { retry_after: 0 }),
+        ] {
+            control.inject(
+                FaultRule::new(fault)
+                    .matching(CallMatcher::method("search_read"))
+                    .on_nth(nth),
+            );
+        }
 
-    let run = sync(&app, &token, &connection).await;
-    assert_eq!(run["counts"]["imported"].as_u64(), Some(expected), "{run}");
-    assert_ne!(run["status"], "FAILED", "{run}");
-    assert_no_partial_batch(&app).await;
+        let run = sync(&app, &token, &connection).await;
+        assert_eq!(
+            run["counts"]["imported"].as_u64(),
+            Some(expected),
+            "{version}: {run}"
+        );
+        assert_ne!(run["status"], "FAILED", "{version}: {run}");
+        assert_no_partial_batch(&app).await;
+    }
 }
 
 #[tokio::test]
@@ -76,10 +87,13 @@ async fn lasting_failures_mid_sync_end_the_run_with_the_guides_code_and_no_parti
         (Fault::MalformedBody, "ODOO_UNEXPECTED_RESPONSE"),
         (Fault::Hang, "ODOO_TIMEOUT"),
     ];
-    for (case, (fault, code)) in cases.into_iter().enumerate() {
+    let runs = VERSIONS
+        .into_iter()
+        .flat_map(|version| cases.iter().map(move |case| (version, case.clone())));
+    for (case, (version, (fault, code))) in runs.enumerate() {
         // An account per sandbox: a later sandbox may get an earlier one's port.
         let token = app.token(&format!("acme-{case}"), "admin");
-        let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+        let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
         let connection = connect(&app, &token, &sandbox).await;
         let rule = FaultRule::new(fault.clone())
             .matching(CallMatcher::method("search_read"))
@@ -88,8 +102,8 @@ async fn lasting_failures_mid_sync_end_the_run_with_the_guides_code_and_no_parti
         sandbox.control().inject(rule);
 
         let run = sync(&app, &token, &connection).await;
-        assert_eq!(run["status"], "FAILED", "{fault:?}: {run}");
-        assert_eq!(run["error"]["code"], code, "{fault:?}: {run}");
+        assert_eq!(run["status"], "FAILED", "{version} {fault:?}: {run}");
+        assert_eq!(run["error"]["code"], code, "{version} {fault:?}: {run}");
         assert!(run["error"]["hint"].is_string());
         assert!(
             run["counts"]["imported"].as_u64().unwrap() > 0,
@@ -102,10 +116,16 @@ async fn lasting_failures_mid_sync_end_the_run_with_the_guides_code_and_no_parti
 #[tokio::test]
 async fn an_order_committed_late_is_picked_up_by_the_look_back() {
     let app = TestApp::spawn().await;
-    let token = app.token("acme", "admin");
-    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
-    let connection = connect(&app, &token, &sandbox).await;
-    sync(&app, &token, &connection).await;
+    for version in VERSIONS {
+        let token = app.token(&format!("acme-{version}"), "admin");
+        let sandbox = Sandbox::start(SandboxConfig::new(version)).await.unwrap();
+        late_commit_is_picked_up(&app, &token, &sandbox).await;
+    }
+}
+
+async fn late_commit_is_picked_up(app: &TestApp, token: &str, sandbox: &Sandbox) {
+    let connection = connect(app, token, sandbox).await;
+    sync(app, token, &connection).await;
     let control = sandbox.control();
     let line = control.order(control.order_ids()[0]).unwrap()["order_line"][0]
         .as_i64()
@@ -123,18 +143,20 @@ async fn an_order_committed_late_is_picked_up_by_the_look_back() {
     let late_id = late.create_order(confirmed());
     tokio::time::sleep(Duration::from_millis(1100)).await;
     control.create_order(confirmed()).unwrap();
-    let first = sync(&app, &token, &connection).await;
+    let first = sync(app, token, &connection).await;
     assert_eq!(first["counts"]["imported"].as_u64(), Some(1), "{first}");
 
     late.commit().unwrap();
-    let second = sync(&app, &token, &connection).await;
+    let second = sync(app, token, &connection).await;
     assert_eq!(second["counts"]["imported"].as_u64(), Some(1), "{second}");
-    let held: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM held_orders WHERE source_order_id = $1")
-            .bind(late_id)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM held_orders WHERE source_order_id = $1 AND connection_id = $2",
+    )
+    .bind(late_id)
+    .bind(connection.as_str().unwrap())
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(held, 1);
 }
 

@@ -242,7 +242,7 @@ async fn a_connection_has_one_run_in_progress_at_a_time() {
     }
 
     store.start(winners[0], now()).await.unwrap();
-    store.finish(winners[0], 0, now()).await.unwrap();
+    store.finish(winners[0], now()).await.unwrap();
     assert!(store
         .request(&context(connection), SyncTrigger::Manual, now())
         .await
@@ -304,7 +304,7 @@ async fn a_run_written_by_the_engine_loads_as_a_sync_run_aggregate() {
         )
         .await
         .unwrap();
-    store.finish(&ctx, 6, now()).await.unwrap();
+    store.finish(&ctx, now()).await.unwrap();
 
     let runs = PgAggregateStore::<SyncRun>::new(db.pool().clone());
     let run = runs.load(&ctx.run_id.to_string()).await.unwrap();

@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations, their types, and the error codes clients see.
 
 mod errors;
+mod mapping;
 mod mutation;
 mod query;
 mod subscription;
@@ -15,11 +16,11 @@ pub use subscription::SubscriptionRoot;
 
 /// The query root: each part of the service contributes its own object.
 #[derive(Debug, Default, MergedObject)]
-pub struct QueryRoot(query::ConnectionQuery);
+pub struct QueryRoot(query::ConnectionQuery, mapping::MappingQuery);
 
 /// The mutation root, built like the query root.
 #[derive(Debug, Default, MergedObject)]
-pub struct MutationRoot(mutation::ConnectionMutation);
+pub struct MutationRoot(mutation::ConnectionMutation, mapping::MappingMutation);
 
 /// The service's schema.
 pub type PrepSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -42,6 +43,8 @@ pub struct UseCases {
     pub accounts: Accounts,
     /// Sync runs.
     pub syncs: application::sync::Syncs,
+    /// Items and product mapping.
+    pub mappings: application::mapping::Mappings,
 }
 
 /// Builds the schema with its limits and the use cases as shared data.
