@@ -109,6 +109,20 @@ impl Demo {
         edges.iter().map(|edge| edge["node"].clone()).collect()
     }
 
+    /// How many items the account has, and how many products of its connection are unmapped.
+    async fn mapping(&self) -> (i64, i64) {
+        let connections = self.graphql("{ connections { id } }", json!({})).await;
+        let query = "query($id: ID!) { items(first: 1) { totalCount } \
+                     unmappedProducts(connectionId: $id, first: 1) { totalCount } }";
+        let id = &connections["connections"][0]["id"];
+        let data = self.graphql(query, json!({ "id": id })).await;
+        let items = data["items"]["totalCount"].as_i64().unwrap();
+        (
+            items,
+            data["unmappedProducts"]["totalCount"].as_i64().unwrap(),
+        )
+    }
+
     /// Stops the demo with SIGTERM; it must exit 0.
     fn stop(mut self) -> String {
         self.process.signal("TERM");
@@ -149,7 +163,11 @@ async fn the_demo_syncs_on_its_own_cluster_and_a_second_run_doubles_nothing() {
     assert!(imported > 0, "{runs:?}");
     let (orders, events) = held(&data.cluster_url()).await;
     assert_eq!(orders, imported);
+    let (items, unmapped) = first.mapping().await;
+    assert_eq!(items, 5);
+    assert!(unmapped > 0);
     let output = first.stop();
+    assert!(output.contains("mapped by hand (mapProduct): "), "{output}");
     assert!(output.contains("created and started"), "{output}");
     assert!(output.contains("PostgreSQL stopped"), "{output}");
     assert!(!data.path().join("postgres/postmaster.pid").exists());
@@ -160,6 +178,7 @@ async fn the_demo_syncs_on_its_own_cluster_and_a_second_run_doubles_nothing() {
     assert_eq!(runs[0]["counts"]["imported"], 0, "{runs:?}");
     assert_eq!(runs[0]["counts"]["updated"], 0, "{runs:?}");
     assert_eq!(held(&data.cluster_url()).await, (orders, events));
+    assert_eq!(second.mapping().await, (items, unmapped));
     let output = second.stop();
     assert!(output.contains("reused"), "{output}");
 }

@@ -28,7 +28,7 @@ use tokio::sync::watch;
 use self::cluster::{Cluster, Start};
 use self::files::{DataDir, DemoState};
 use self::progress::Progress;
-use self::walkthrough::{Api, SandboxConnection};
+use self::walkthrough::{Api, Mapping, SandboxConnection};
 use crate::config::ServeConfig;
 
 /// The Odoo sandbox's port on a first run, unless `PREPSYNC_DEMO_ODOO_PORT` says otherwise.
@@ -343,8 +343,21 @@ async fn walk_through(api: &Api, sandbox: &Sandbox, progress: &Progress) -> anyh
 
     progress.step("Product mapping");
     match walkthrough::map_products(api, &connection).await? {
-        0 => progress.detail("no products mapped"),
-        mapped => progress.detail(&format!("{mapped} products mapped to PrepStation items")),
+        Mapping::Kept { items } => {
+            progress.detail(&format!(
+                "{items} items made on an earlier run; mappings kept"
+            ));
+        }
+        Mapping::Made { by_sku, by_hand } => {
+            progress.detail(&format!(
+                "items with the product's internal reference as SKU, mapped automatically: {}",
+                by_sku.join(", ")
+            ));
+            progress.detail(&format!(
+                "mapped by hand (mapProduct): {}",
+                by_hand.join(", ")
+            ));
+        }
     }
 
     progress.step("Summary");

@@ -329,31 +329,137 @@ pub fn describe_counts(counts: &Value) -> String {
     )
 }
 
-/// Maps a few of the connection's unmapped products to PrepStation items; how many it mapped.
-///
-/// TODO(#6): product mapping (items, `mapProduct`, `unmappedProducts`) is not in this build
-/// yet; once it is, create a few items and map the most ordered products to them here.
-pub async fn map_products(_api: &Api, _connection_id: &str) -> Result<usize, WalkthroughError> {
-    Ok(0)
+/// What the mapping step did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapping {
+    /// The account had items already (an earlier run made them): nothing was changed.
+    Kept {
+        /// The account's items.
+        items: i64,
+    },
+    /// Items were made for the most ordered unmapped products and mapped to them.
+    Made {
+        /// Items whose SKU is a product's internal reference, so mapped automatically.
+        by_sku: Vec<String>,
+        /// Products mapped with `mapProduct`.
+        by_hand: Vec<String>,
+    },
 }
 
-/// The summary printed once the data is in: what the last run did, and the orders the
-/// connection holds.
+/// How many of the most ordered unmapped products the demo maps on its first run.
+pub const PRODUCTS_TO_MAP: usize = 5;
+/// Of those, how many are mapped through an item's SKU rather than by hand.
+pub const MAPPED_BY_SKU: usize = 3;
+
+/// On the first run (no items yet), makes an item for each of the most ordered unmapped
+/// products: the first ones with the product's internal reference as SKU, which maps them
+/// automatically, the others without, mapped with `mapProduct`.
+pub async fn map_products(api: &Api, connection_id: &str) -> Result<Mapping, WalkthroughError> {
+    let data = api
+        .call(
+            "reading items",
+            "{ items(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await?;
+    let items = data["items"]["totalCount"].as_i64().unwrap_or(0);
+    if items > 0 {
+        return Ok(Mapping::Kept { items });
+    }
+
+    let query = "query($id: ID!, $first: Int!) { unmappedProducts(connectionId: $id, \
+                 first: $first) { edges { node { odooProductId name internalReference } } } }";
+    let variables = json!({ "id": connection_id, "first": PRODUCTS_TO_MAP });
+    let data = api
+        .call("listing unmapped products", query, variables)
+        .await?;
+    let edges = data["unmappedProducts"]["edges"].as_array().cloned();
+    let products: Vec<Value> = edges
+        .into_iter()
+        .flatten()
+        .map(|e| e["node"].clone())
+        .collect();
+    let (by_sku, by_hand): (Vec<_>, Vec<_>) = products
+        .iter()
+        .enumerate()
+        .partition(|(i, p)| *i < MAPPED_BY_SKU && p["internalReference"].is_string());
+
+    let item = |product: &Value, with_sku: bool| {
+        json!({
+            "id": format!("demo-{}", product["odooProductId"]),
+            "name": product["name"].as_str().unwrap_or("Odoo product"),
+            "sku": if with_sku { product["internalReference"].clone() } else { Value::Null },
+            "unit": "piece",
+        })
+    };
+    let inputs: Vec<Value> = (by_sku.iter().map(|(_, p)| item(p, true)))
+        .chain(by_hand.iter().map(|(_, p)| item(p, false)))
+        .collect();
+    let upsert = "mutation($items: [ItemInput!]!) { upsertItems(items: $items) { id } }";
+    api.call("creating items", upsert, json!({ "items": inputs }))
+        .await?;
+
+    let map = "mutation($connection: ID!, $product: Int!, $item: ID!) { mapProduct(\
+               connectionId: $connection, odooProductId: $product, itemId: $item) { itemId } }";
+    for (_, product) in &by_hand {
+        let variables = json!({
+            "connection": connection_id,
+            "product": product["odooProductId"],
+            "item": format!("demo-{}", product["odooProductId"]),
+        });
+        api.call("mapping a product", map, variables).await?;
+    }
+    let names = |list: &[(usize, &Value)]| list.iter().map(|(_, p)| text(&p["name"])).collect();
+    Ok(Mapping::Made {
+        by_sku: names(&by_sku),
+        by_hand: names(&by_hand),
+    })
+}
+
+/// The summary printed once the data is in: what the last run did, and the products still
+/// to map.
 pub async fn summary(
     api: &Api,
     connection_id: &str,
     run: &Value,
 ) -> Result<Vec<String>, WalkthroughError> {
-    let _ = (api, connection_id);
-    let counts = &run["counts"];
-    let number = |name: &str| counts[name].as_i64().unwrap_or(0);
-    Ok(vec![
-        format!("last sync: {}", describe_counts(counts)),
-        format!(
-            "orders out of scope (quotations and the like): {}",
-            number("outOfScope")
+    let mut lines = vec![format!("last sync: {}", describe_counts(&run["counts"]))];
+    lines.push(unmapped_products(api, connection_id).await?);
+    Ok(lines)
+}
+
+/// How many products are unmapped, naming the most ordered.
+async fn unmapped_products(api: &Api, connection_id: &str) -> Result<String, WalkthroughError> {
+    let query = "query($id: ID!) { unmappedProducts(connectionId: $id, first: 3) { totalCount \
+                 edges { node { name lineCount } } } }";
+    let data = api
+        .call(
+            "listing unmapped products",
+            query,
+            json!({ "id": connection_id }),
+        )
+        .await?;
+    let list = &data["unmappedProducts"];
+    let total = list["totalCount"].as_i64().unwrap_or(0);
+    let top: Vec<String> = list["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{} ({} lines)",
+                text(&e["node"]["name"]),
+                e["node"]["lineCount"]
+            )
+        })
+        .collect();
+    Ok(match total {
+        0 => "unmapped products: none".to_owned(),
+        _ => format!(
+            "unmapped products: {total}, most ordered: {}",
+            top.join(", ")
         ),
-    ])
+    })
 }
 
 fn text(value: &Value) -> String {
