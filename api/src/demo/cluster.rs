@@ -156,6 +156,7 @@ impl Cluster {
         if let Some(port) = cluster.running_port().await {
             cluster.port = port;
             cluster.start = Start::Adopted;
+            tracing::info!(port, dir = %cluster.dir.display(), "demo cluster adopted");
             return Ok(cluster);
         }
         if !cluster.dir.join("PG_VERSION").is_file() {
@@ -165,6 +166,7 @@ impl Cluster {
         cluster.port = free_port(state.postgres_port);
         state.postgres_port = Some(cluster.port);
         cluster.pg_ctl_start().await?;
+        tracing::info!(port = cluster.port, dir = %cluster.dir.display(), "demo cluster started");
         Ok(cluster)
     }
 
@@ -205,6 +207,7 @@ impl Cluster {
             .pg_ctl(&["stop", "-D", &dir, "-m", "fast", "-w", "-t", "60"])
             .await?;
         if output.status.success() || self.running_port().await.is_none() {
+            tracing::info!(dir = %self.dir.display(), "demo cluster stopped");
             return Ok(());
         }
         Err(failure("pg_ctl stop", &output))
@@ -426,4 +429,52 @@ fn failure(command: &str, output: &Output) -> ClusterError {
 
 fn io_error(path: PathBuf, source: std::io::Error) -> ClusterError {
     ClusterError::Io { path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn temporary_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("prepsync-bin-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_given_folder_without_initdb_and_pg_ctl_names_itself_and_what_to_install() {
+        let dir = temporary_dir();
+        std::fs::write(dir.join("initdb"), "").unwrap();
+
+        let error = find_binaries(Some(&dir)).unwrap_err();
+
+        let message = error.to_string();
+        assert!(matches!(error, ClusterError::NotInstalled { .. }));
+        assert!(message.contains(&dir.display().to_string()), "{message}");
+        assert!(message.contains("apt-get install postgresql"), "{message}");
+        assert!(message.contains("DATABASE_URL"), "{message}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_given_folder_with_both_binaries_is_used_as_it_is() {
+        let dir = temporary_dir();
+        std::fs::write(dir.join("initdb"), "").unwrap();
+        std::fs::write(dir.join("pg_ctl"), "").unwrap();
+
+        assert_eq!(find_binaries(Some(&dir)).unwrap(), dir);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_last_port_is_kept_while_it_is_free_and_replaced_once_taken() {
+        let free = free_port(None);
+        assert_eq!(free_port(Some(free)), free);
+
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        assert_ne!(free_port(Some(port)), port);
+    }
 }
