@@ -162,12 +162,16 @@ pub struct SandboxConnection {
 /// The account's time zone the demo sets on the first run.
 pub const TIME_ZONE: &str = "Europe/Brussels";
 
-/// Gives the account its time zone on the first run (the account's first event).
+/// The time zone of an account nobody has set up.
+const UNSET_TIME_ZONE: &str = "UTC";
+
+/// Gives the account its time zone while it has none (the account's first event); whether it
+/// did.
 pub async fn set_up_account(api: &Api) -> Result<bool, WalkthroughError> {
     let data = api
         .call("reading the account", "{ account { timeZone } }", json!({}))
         .await?;
-    if data["account"]["timeZone"].as_str() == Some(TIME_ZONE) {
+    if data["account"]["timeZone"].as_str() != Some(UNSET_TIME_ZONE) {
         return Ok(false);
     }
     let mutation = "mutation($tz: String!) { updateAccountSettings(input: { timeZone: $tz }) \
