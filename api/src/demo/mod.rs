@@ -258,6 +258,14 @@ async fn start_sandbox(
     Ok(sandbox)
 }
 
+/// The service as `serve` runs it, listening, with the demo's admin token.
+struct Service {
+    api: Api,
+    token: String,
+    address: SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
 /// Migrates, serves, walks through the product and keeps serving until `stop`.
 async fn serve(
     data: &DataDir,
@@ -267,6 +275,38 @@ async fn serve(
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     progress.step("Database");
+    let service = start_service(data, url, stop.clone()).await?;
+    progress.detail(&format!(
+        "migrated; master key and token secret in {}",
+        data.path().display()
+    ));
+
+    let walked = tokio::select! {
+        walked = walk_through(&service.api, sandbox, progress) => walked,
+        () = stopped(stop.clone()) => {
+            service.api.cancel_current_run().await;
+            Ok(())
+        }
+    };
+    if let Err(error) = walked {
+        service.server.abort();
+        return Err(error);
+    }
+    if !*stop.borrow() {
+        print_serving(progress, service.address, &service.token, data);
+    }
+
+    service.server.await??;
+    progress.say("stopped");
+    Ok(())
+}
+
+/// Migrates the database and starts serving on `PREPSYNC_LISTEN` until `stop`.
+async fn start_service(
+    data: &DataDir,
+    url: &SecretString,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<Service> {
     let config = serve_config(data, url)?;
     let pool = infrastructure::database::connect(url.expose_secret(), 5)
         .await
@@ -274,12 +314,8 @@ async fn serve(
     infrastructure::database::migrate(&pool)
         .await
         .context("migration failed")?;
-    progress.detail(&format!(
-        "migrated; master key and token secret in {}",
-        data.path().display()
-    ));
-
     let router = crate::state::app(pool, &config).await?;
+
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| DemoError::Listen {
@@ -287,32 +323,14 @@ async fn serve(
             source,
         })?;
     let address = listener.local_addr()?;
-    let server = tokio::spawn(crate::server::serve(
-        listener,
-        router.clone(),
-        stopped(stop.clone()),
-    ));
-
+    let server = crate::server::serve(listener, router.clone(), stopped(stop));
     let token = crate::auth::issue_token(&config.jwt, ACCOUNT, "admin", ADMIN, TOKEN_LIFETIME)?;
-    let api = Api::new(router, token.clone());
-    let walked = tokio::select! {
-        walked = walk_through(&api, sandbox, progress) => walked,
-        () = stopped(stop.clone()) => {
-            api.cancel_current_run().await;
-            Ok(())
-        }
-    };
-    if let Err(error) = walked {
-        server.abort();
-        return Err(error);
-    }
-    if !*stop.borrow() {
-        print_serving(progress, address, &token, data);
-    }
-
-    server.await??;
-    progress.say("stopped");
-    Ok(())
+    Ok(Service {
+        api: Api::new(router, token.clone()),
+        token,
+        address,
+        server: tokio::spawn(server),
+    })
 }
 
 /// What an admin would do: set up the account, connect the sandbox, test, sync, map products;
