@@ -184,7 +184,10 @@ impl Mappings {
 
     /// Maps a product of a connection's source to an item of the account, with `factor` item
     /// units per product unit (default 1). Overrides any mapping, manual or by SKU.
-    #[instrument(skip_all, fields(account = %caller.account_id, connection = %connection_id, product = odoo_product_id))]
+    #[instrument(
+        skip_all,
+        fields(account = %caller.account_id, connection = %connection_id, product = odoo_product_id)
+    )]
     pub async fn map_product(
         &self,
         caller: &Caller,
@@ -214,7 +217,10 @@ impl Mappings {
 
     /// Removes a product's mapping; automatic mapping by SKU leaves it unmapped until a person
     /// maps it again.
-    #[instrument(skip_all, fields(account = %caller.account_id, connection = %connection_id, product = odoo_product_id))]
+    #[instrument(
+        skip_all,
+        fields(account = %caller.account_id, connection = %connection_id, product = odoo_product_id)
+    )]
     pub async fn unmap_product(
         &self,
         caller: &Caller,

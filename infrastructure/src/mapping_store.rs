@@ -6,7 +6,8 @@
 //! advisory lock), and so does a sync run while it counts its unmapped lines: two mappings of
 //! one product apply one after the other, and a run never counts against half a change.
 //! The sync store also keeps, through [`note_held_products`], the product lines of each held
-//! order in scope and the products each source's lines name.
+//! order in scope, and per product of a source its description and totals: what a finishing
+//! run counts and `unmappedProducts` lists, without reading every order.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -104,8 +105,9 @@ impl HeldProducts {
     }
 }
 
-/// Replaces the counted product lines of the changed orders of a batch and notes the products
-/// they name, inside the batch's transaction.
+/// Replaces the counted product lines of the changed orders of a batch, and keeps each
+/// product's totals (lines and orders in scope) and description in `source_products`, inside
+/// the batch's transaction.
 pub async fn note_held_products(
     tx: &mut Transaction<'_, Postgres>,
     ctx: &RunContext,
@@ -114,63 +116,105 @@ pub async fn note_held_products(
     if orders.is_empty() {
         return Ok(());
     }
+    // The last change of an order in the batch is what it holds.
+    let latest: BTreeMap<i64, &HeldProducts> =
+        orders.iter().map(|o| (o.source_order_id, o)).collect();
     let (account, digest) = (ctx.account_id.as_str(), ctx.source.digest());
-    let touched: Vec<i64> = orders.iter().map(|o| o.source_order_id).collect();
-    sqlx::query(
+    let touched: Vec<i64> = latest.keys().copied().collect();
+    let before: Vec<(i64, i32)> = sqlx::query_as(
         "DELETE FROM held_order_products
-          WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)",
+          WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)
+          RETURNING odoo_product_id, line_count",
     )
     .bind(account)
     .bind(&digest)
     .bind(&touched)
-    .execute(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
 
-    let rows: Vec<(i64, &ProductRef, i32)> = orders
-        .iter()
+    let rows: Vec<(i64, &ProductRef, i32)> = latest
+        .values()
         .flat_map(|o| o.products.iter().map(|(p, n)| (o.source_order_id, p, *n)))
         .collect();
-    if rows.is_empty() {
-        return Ok(());
+    if !rows.is_empty() {
+        sqlx::query(
+            "INSERT INTO held_order_products (account_id, source_digest, source_order_id, odoo_product_id, line_count)
+             SELECT $1, $2, u.order_id, u.product_id, u.lines
+               FROM UNNEST($3::bigint[], $4::bigint[], $5::int[]) AS u(order_id, product_id, lines)",
+        )
+        .bind(account)
+        .bind(&digest)
+        .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.1.id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
     }
-    sqlx::query(
-        "INSERT INTO held_order_products (account_id, source_digest, source_order_id, odoo_product_id, line_count)
-         SELECT $1, $2, u.order_id, u.product_id, u.lines
-           FROM UNNEST($3::bigint[], $4::bigint[], $5::int[]) AS u(order_id, product_id, lines)",
-    )
-    .bind(account)
-    .bind(&digest)
-    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await?;
 
-    let catalog: BTreeMap<i64, &ProductRef> = rows.iter().map(|r| (r.1.id, r.1)).collect();
-    note_products(tx, ctx, catalog.into_values().collect()).await
+    let mut usage: BTreeMap<i64, Usage<'_>> = BTreeMap::new();
+    for (product, lines) in before {
+        let entry = usage.entry(product).or_default();
+        entry.lines -= i64::from(lines);
+        entry.orders -= 1;
+    }
+    for (_, product, lines) in rows {
+        let entry = usage.entry(product.id).or_default();
+        entry.lines += i64::from(lines);
+        entry.orders += 1;
+        entry.seen = Some(product);
+    }
+    note_usage(tx, ctx, usage).await
 }
 
-async fn note_products(
+/// How a batch changed a product's totals, and how the batch's lines describe it.
+#[derive(Debug, Default)]
+struct Usage<'a> {
+    lines: i64,
+    orders: i64,
+    seen: Option<&'a ProductRef>,
+}
+
+async fn note_usage<'a>(
     tx: &mut Transaction<'_, Postgres>,
     ctx: &RunContext,
-    products: Vec<&ProductRef>,
+    usage: BTreeMap<i64, Usage<'a>>,
 ) -> Result<(), sqlx::Error> {
+    let run = ctx.run_id.to_string();
+    let seen: Vec<Option<&ProductRef>> = usage.values().map(|u| u.seen).collect();
+    let names: Vec<Option<&str>> = seen.iter().map(|p| p.map(|p| p.name.as_str())).collect();
+    let references: Vec<Option<&str>> = seen
+        .iter()
+        .map(|p| p.and_then(|p| p.internal_reference.as_deref()))
+        .collect();
+    let barcodes: Vec<Option<&str>> = seen
+        .iter()
+        .map(|p| p.and_then(|p| p.barcode.as_deref()))
+        .collect();
+    let runs: Vec<Option<&str>> = seen.iter().map(|p| p.map(|_| run.as_str())).collect();
     sqlx::query(
-        "INSERT INTO source_products (account_id, source_digest, odoo_product_id, name,
-                                      internal_reference, barcode, last_run_id)
-         SELECT $1, $2, u.id, u.name, u.reference, u.barcode, $3
-           FROM UNNEST($4::bigint[], $5::text[], $6::text[], $7::text[]) AS u(id, name, reference, barcode)
+        "INSERT INTO source_products AS p (account_id, source_digest, odoo_product_id, name,
+                    internal_reference, barcode, last_run_id, line_count, order_count)
+         SELECT $1, $2, u.id, u.name, u.reference, u.barcode, u.run, u.lines, u.orders
+           FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
+                AS u(id, name, reference, barcode, run, lines, orders)
          ON CONFLICT (account_id, source_digest, odoo_product_id) DO UPDATE
-            SET name = EXCLUDED.name, internal_reference = EXCLUDED.internal_reference,
-                barcode = EXCLUDED.barcode, last_run_id = EXCLUDED.last_run_id",
+            SET name = CASE WHEN EXCLUDED.last_run_id IS NULL THEN p.name ELSE EXCLUDED.name END,
+                internal_reference = CASE WHEN EXCLUDED.last_run_id IS NULL
+                                          THEN p.internal_reference ELSE EXCLUDED.internal_reference END,
+                barcode = CASE WHEN EXCLUDED.last_run_id IS NULL THEN p.barcode ELSE EXCLUDED.barcode END,
+                last_run_id = coalesce(EXCLUDED.last_run_id, p.last_run_id),
+                line_count = p.line_count + EXCLUDED.line_count,
+                order_count = p.order_count + EXCLUDED.order_count",
     )
     .bind(ctx.account_id.as_str())
     .bind(ctx.source.digest())
-    .bind(ctx.run_id.to_string())
-    .bind(products.iter().map(|p| p.id).collect::<Vec<_>>())
-    .bind(products.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
-    .bind(products.iter().map(|p| p.internal_reference.as_deref()).collect::<Vec<_>>())
-    .bind(products.iter().map(|p| p.barcode.as_deref()).collect::<Vec<_>>())
+    .bind(usage.keys().copied().collect::<Vec<_>>())
+    .bind(&names)
+    .bind(&references)
+    .bind(&barcodes)
+    .bind(&runs)
+    .bind(usage.values().map(|u| u.lines).collect::<Vec<_>>())
+    .bind(usage.values().map(|u| u.orders).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -197,14 +241,12 @@ pub async fn unmapped_in_scope(
     source_digest: &str,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT h.odoo_product_id, sum(h.line_count)::bigint
-           FROM held_order_products h
-          WHERE h.account_id = $1 AND h.source_digest = $2
+        "SELECT p.odoo_product_id, p.line_count FROM source_products p
+          WHERE p.account_id = $1 AND p.source_digest = $2 AND p.line_count > 0
             AND NOT EXISTS (SELECT 1 FROM product_mappings m
-                             WHERE m.account_id = h.account_id AND m.source_digest = h.source_digest
-                               AND m.odoo_product_id = h.odoo_product_id)
-          GROUP BY h.odoo_product_id
-          ORDER BY h.odoo_product_id",
+                             WHERE m.account_id = p.account_id AND m.source_digest = p.source_digest
+                               AND m.odoo_product_id = p.odoo_product_id)
+          ORDER BY p.odoo_product_id",
     )
     .bind(account.as_str())
     .bind(source_digest)
@@ -628,8 +670,13 @@ impl PgMappingStore {
         let digest = source.digest();
         let mut tx = self.pool.begin().await?;
         lock_source(&mut tx, &metadata.account_id, &digest).await?;
-        let (state, _) = execute_in(&mut tx, &self.runs, metadata, &digest, command).await?;
+        let (state, recorded) = execute_in(&mut tx, &self.runs, metadata, &digest, command).await?;
         tx.commit().await?;
+        tracing::info!(
+            recorded,
+            mapped = state.mapping.is_some(),
+            "product mapping changed"
+        );
         Ok(state.mapping)
     }
 
@@ -663,9 +710,9 @@ impl PgMappingStore {
         Ok((items, total))
     }
 
-    /// See [`MappingStore::unmapped_products`]. Read from the product lines the sync keeps
-    /// of each order held in scope, in the sync's own transactions, so the list always
-    /// agrees with what a run finishing now would count.
+    /// See [`MappingStore::unmapped_products`]. Read from the product totals the sync keeps
+    /// in its own transactions, so the list always agrees with what a run finishing now
+    /// would count.
     pub async fn unmapped_products(
         &self,
         account: &AccountId,
@@ -673,26 +720,25 @@ impl PgMappingStore {
         after: Option<UnmappedCursor>,
         limit: u16,
     ) -> Result<(Vec<UnmappedProduct>, i64), MappingFault> {
-        let rows = sqlx::query(
-            "WITH unmapped AS (
-                 SELECT h.odoo_product_id AS product_id,
-                        sum(h.line_count)::bigint AS line_count,
-                        count(*) AS order_count
-                   FROM held_order_products h
-                  WHERE h.account_id = $1 AND h.source_digest = $2
-                    AND NOT EXISTS (SELECT 1 FROM product_mappings m
-                                     WHERE m.account_id = h.account_id AND m.source_digest = h.source_digest
-                                       AND m.odoo_product_id = h.odoo_product_id)
-                  GROUP BY h.odoo_product_id),
-             counted AS (SELECT *, count(*) OVER () AS total FROM unmapped)
-             SELECT c.*, p.name, p.internal_reference, p.barcode
-               FROM counted c
-               LEFT JOIN source_products p
-                      ON p.account_id = $1 AND p.source_digest = $2 AND p.odoo_product_id = c.product_id
-              WHERE $3::bigint IS NULL OR c.line_count < $3 OR (c.line_count = $3 AND c.product_id > $4)
-              ORDER BY c.line_count DESC, c.product_id
-              LIMIT $5",
-        )
+        const UNMAPPED: &str = "p.account_id = $1 AND p.source_digest = $2 AND p.line_count > 0
+            AND NOT EXISTS (SELECT 1 FROM product_mappings m
+                             WHERE m.account_id = p.account_id AND m.source_digest = p.source_digest
+                               AND m.odoo_product_id = p.odoo_product_id)";
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM source_products p WHERE {UNMAPPED}"
+        ))
+        .bind(account.as_str())
+        .bind(source.digest())
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT p.odoo_product_id, p.name, p.internal_reference, p.barcode, p.line_count, p.order_count
+               FROM source_products p
+              WHERE {UNMAPPED}
+                AND ($3::bigint IS NULL OR p.line_count < $3 OR (p.line_count = $3 AND p.odoo_product_id > $4))
+              ORDER BY p.line_count DESC, p.odoo_product_id
+              LIMIT $5"
+        ))
         .bind(account.as_str())
         .bind(source.digest())
         .bind(after.map(|a| a.line_count))
@@ -700,34 +746,11 @@ impl PgMappingStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let total = match rows.first() {
-            Some(row) => row.try_get("total")?,
-            None if after.is_some() => self.unmapped_total(account, source).await?,
-            None => 0,
-        };
         let products = rows
             .iter()
             .map(unmapped_from_row)
             .collect::<Result<_, _>>()?;
         Ok((products, total))
-    }
-
-    async fn unmapped_total(
-        &self,
-        account: &AccountId,
-        source: &SourceKey,
-    ) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT count(DISTINCT h.odoo_product_id) FROM held_order_products h
-              WHERE h.account_id = $1 AND h.source_digest = $2
-                AND NOT EXISTS (SELECT 1 FROM product_mappings m
-                                 WHERE m.account_id = h.account_id AND m.source_digest = h.source_digest
-                                   AND m.odoo_product_id = h.odoo_product_id)",
-        )
-        .bind(account.as_str())
-        .bind(source.digest())
-        .fetch_one(&self.pool)
-        .await
     }
 }
 
@@ -848,7 +871,7 @@ fn item_from_row(row: &sqlx::postgres::PgRow) -> Result<Item, MappingFault> {
 
 fn unmapped_from_row(row: &sqlx::postgres::PgRow) -> Result<UnmappedProduct, sqlx::Error> {
     Ok(UnmappedProduct {
-        odoo_product_id: row.try_get("product_id")?,
+        odoo_product_id: row.try_get("odoo_product_id")?,
         name: row.try_get("name")?,
         internal_reference: row.try_get("internal_reference")?,
         barcode: row.try_get("barcode")?,
@@ -895,5 +918,102 @@ impl MappingStore for PgMappingStore {
     ) -> Result<(Vec<UnmappedProduct>, i64), MappingStoreError> {
         let account = &metadata.account_id;
         Ok(PgMappingStore::unmapped_products(self, account, source, after, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use domain::sales_order::{Fingerprint, ImportedLine, ImportedOrder};
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn line(id: i64, product: Option<i64>, kind: LineKind) -> ImportedLine {
+        ImportedLine {
+            source_line_id: id,
+            kind,
+            product: product.map(|id| ProductRef {
+                id,
+                name: format!("P{id}"),
+                internal_reference: None,
+                barcode: None,
+            }),
+            description: String::new(),
+            quantity: Decimal::ONE,
+            unit: None,
+            product_unit: None,
+            unit_factor: None,
+            unit_price: Decimal::ONE,
+            discount: Decimal::ZERO,
+            subtotal: Decimal::ONE,
+        }
+    }
+
+    fn order() -> Box<ImportedOrder> {
+        Box::new(ImportedOrder {
+            source_order_id: 1,
+            number: "S1".into(),
+            order_date: None,
+            customer: None,
+            customer_reference: None,
+            status: OrderStatus::Confirmed,
+            source_state: "sale".into(),
+            locked: false,
+            commitment_date: None,
+            expected_date: None,
+            currency: None,
+            amount_untaxed: None,
+            amount_total: Decimal::ONE,
+            company: None,
+            lines: vec![
+                line(1, Some(7), LineKind::Product),
+                line(2, None, LineKind::Note),
+                line(3, Some(7), LineKind::Product),
+                line(4, Some(8), LineKind::Product),
+            ],
+        })
+    }
+
+    fn held(status: OrderStatus, in_scope: bool) -> HeldOrder {
+        HeldOrder {
+            fingerprint: Fingerprint::from_stored("f".into()),
+            status,
+            in_scope,
+            removed: false,
+        }
+    }
+
+    fn counts(products: &HeldProducts) -> Vec<(i64, i32)> {
+        products.products.iter().map(|(p, n)| (p.id, *n)).collect()
+    }
+
+    #[test]
+    fn an_order_in_scope_counts_its_product_lines_per_product() {
+        let change = OrderChange::Imported(order(), Fingerprint::from_stored("f".into()));
+        let after = HeldProducts::after(1, &change, &held(OrderStatus::Confirmed, true));
+        assert_eq!(counts(&after), [(7, 2), (8, 1)]);
+    }
+
+    #[test]
+    fn cancelled_out_of_scope_and_removed_orders_count_nothing() {
+        let fingerprint = || Fingerprint::from_stored("f".into());
+        let cancelled = OrderChange::Cancelled(order(), fingerprint());
+        let left = OrderChange::LeftScope(order(), fingerprint());
+        let cases = [
+            (cancelled, held(OrderStatus::Cancelled, true)),
+            (left, held(OrderStatus::Confirmed, false)),
+            (
+                OrderChange::RemovedFromSource,
+                HeldOrder {
+                    removed: true,
+                    ..held(OrderStatus::Confirmed, true)
+                },
+            ),
+        ];
+        for (change, state) in cases {
+            assert!(HeldProducts::after(1, &change, &state).products.is_empty());
+        }
     }
 }

@@ -608,12 +608,24 @@ pub fn index_scan(domain: &Domain, terms: &[OrderTerm]) -> Option<Scan> {
     }
 }
 
-/// The rows to check when no index follows the order: those within the domain's top-level
-/// `id` bounds, in id order, to be sorted afterwards.
+/// The rows to check when they are sorted afterwards: those within the domain's top-level
+/// `write_date` range when it is bounded on both sides (one second of a sync's paging), else
+/// those within its top-level `id` bounds.
 pub fn candidate_scan(domain: &Domain) -> Scan {
     let mut leaves = Vec::new();
     domain.conjunction(&mut leaves);
-    id_scan(&leaves, false)
+    let dates = write_date_scan(&leaves, false);
+    if is_bounded(&dates) {
+        dates
+    } else {
+        id_scan(&leaves, false)
+    }
+}
+
+/// Whether a scan walks a `write_date` range closed on both sides.
+pub fn is_bounded(scan: &Scan) -> bool {
+    matches!(scan, Scan::WriteDate { from, until, .. }
+        if *from != NaiveDateTime::MIN && *until != NaiveDateTime::MAX)
 }
 
 impl Domain {
@@ -629,9 +641,13 @@ impl Domain {
 
 fn id_scan(leaves: &[&Leaf], descending: bool) -> Scan {
     let (mut from, mut until) = (i64::MIN, i64::MAX);
+    let mut listed: Option<Vec<i64>> = None;
     for leaf in leaves.iter().filter(|l| l.field == "id") {
-        if let Some((low, high)) = listed_ids(leaf) {
-            (from, until) = (from.max(low), until.min(high));
+        if let Some(ids) = listed_ids(leaf) {
+            listed = Some(match listed {
+                Some(before) => before.into_iter().filter(|id| ids.contains(id)).collect(),
+                None => ids,
+            });
             continue;
         }
         let Some(value) = leaf.value.as_i64() else {
@@ -647,29 +663,31 @@ fn id_scan(leaves: &[&Leaf], descending: bool) -> Scan {
         };
         (from, until) = (from.max(low), until.min(high));
     }
-    Scan::Id {
-        from,
-        until: until.max(from),
-        descending,
+    match listed {
+        Some(ids) => Scan::Ids {
+            ids: ids
+                .into_iter()
+                .filter(|id| (from..until).contains(id))
+                .collect(),
+            descending,
+        },
+        None => Scan::Id {
+            from,
+            until: until.max(from),
+            descending,
+        },
     }
 }
 
-/// The id range an `id in [...]` leaf confines a search to: from its lowest to past its
-/// highest id, and nothing at all for an empty list. `None` for any other leaf, or a list
-/// holding anything but ids, which the full walk then checks.
-fn listed_ids(leaf: &Leaf) -> Option<(i64, i64)> {
+/// The ids an `id in [...]` leaf confines a search to, ascending and without repeats; `None`
+/// for any other leaf, or a list holding anything but ids, which the full walk then checks.
+fn listed_ids(leaf: &Leaf) -> Option<Vec<i64>> {
     if leaf.operator != "in" {
         return None;
     }
-    let ids: Option<Vec<i64>> = leaf.value.as_array()?.iter().map(Value::as_i64).collect();
-    let ids = ids?;
-    let low = ids.iter().copied().min().unwrap_or(0);
-    let high = ids
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |id| id.saturating_add(1));
-    Some((low, high))
+    let ids: Option<std::collections::BTreeSet<i64>> =
+        leaf.value.as_array()?.iter().map(Value::as_i64).collect();
+    Some(ids?.into_iter().collect())
 }
 
 fn write_date_scan(leaves: &[&Leaf], descending: bool) -> Scan {

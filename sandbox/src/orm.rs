@@ -12,10 +12,10 @@ use serde_json::{json, Map, Value};
 
 use crate::config::{Profile, SandboxUser, UserKind};
 use crate::data::{groups_of, GROUPS};
-use crate::domain::{candidate_scan, index_scan, parse_order, sort, Context, Domain};
+use crate::domain::{candidate_scan, index_scan, is_bounded, parse_order, sort, Context, Domain};
 use crate::error::OdooError;
 use crate::schema::{Model, Schema};
-use crate::store::{Database, Record};
+use crate::store::{Database, Record, Scan};
 
 /// Which front end a call came through; messages and checks differ slightly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -542,7 +542,12 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
         visible(env, model, r) && domain.matches(r, ctx) && (!active_only || is_active(r))
     };
 
-    let found = match index_scan(&domain, &terms) {
+    // A closed `write_date` range narrows a search more than walking the id index in order
+    // would: walk the range and sort what it finds instead.
+    let candidates = candidate_scan(&domain);
+    let walk = index_scan(&domain, &terms)
+        .filter(|scan| !is_bounded(&candidates) || matches!(scan, Scan::WriteDate { .. }));
+    let found = match walk {
         Some(scan) => table
             .scan(&scan)
             .filter(wanted)
@@ -550,7 +555,7 @@ fn find<'a>(env: Env<'a>, model: &'a Model, bound: &Bound) -> Result<Vec<&'a Rec
             .take(limit)
             .collect(),
         None => {
-            let rows = table.scan(&candidate_scan(&domain));
+            let rows = table.scan(&candidates);
             let mut found: Vec<&Record> = rows.filter(wanted).collect();
             sort(&mut found, &terms, ctx);
             found.into_iter().skip(offset).take(limit).collect()

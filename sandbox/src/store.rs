@@ -196,7 +196,7 @@ impl Table {
     }
 
     /// The rows a scan visits, in its order.
-    pub fn scan(&self, scan: &Scan) -> Box<dyn Iterator<Item = &Record> + '_> {
+    pub fn scan<'t: 's, 's>(&'t self, scan: &'s Scan) -> Box<dyn Iterator<Item = &'t Record> + 's> {
         match scan {
             Scan::Id {
                 from,
@@ -204,6 +204,10 @@ impl Table {
                 descending,
             } => {
                 let rows = self.records.range(*from..*until).map(|(_, r)| r);
+                maybe_reversed(rows, *descending)
+            }
+            Scan::Ids { ids, descending } => {
+                let rows = ids.iter().filter_map(|id| self.records.get(id));
                 maybe_reversed(rows, *descending)
             }
             Scan::WriteDate {
@@ -239,10 +243,10 @@ impl Table {
     }
 }
 
-fn maybe_reversed<'a>(
-    rows: impl DoubleEndedIterator<Item = &'a Record> + 'a,
+fn maybe_reversed<'t: 's, 's>(
+    rows: impl DoubleEndedIterator<Item = &'t Record> + 's,
     descending: bool,
-) -> Box<dyn Iterator<Item = &'a Record> + 'a> {
+) -> Box<dyn Iterator<Item = &'t Record> + 's> {
     match descending {
         true => Box::new(rows.rev()),
         false => Box::new(rows),
@@ -251,7 +255,7 @@ fn maybe_reversed<'a>(
 
 /// A walk through one index of a table between two bounds (lower included, upper excluded),
 /// in the index's order or its reverse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scan {
     /// By id.
     Id {
@@ -259,6 +263,13 @@ pub enum Scan {
         from: i64,
         /// The first id past the end.
         until: i64,
+        /// From the highest id down.
+        descending: bool,
+    },
+    /// The rows of listed ids, in id order.
+    Ids {
+        /// The ids, ascending and without repeats.
+        ids: Vec<i64>,
         /// From the highest id down.
         descending: bool,
     },

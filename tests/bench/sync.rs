@@ -37,7 +37,10 @@ impl Drop for SandboxProcess {
 }
 
 fn start_sandbox(orders: usize, port: u16) -> SandboxProcess {
+    // Fresh data each time: a data folder kept from an earlier run holds its changes, and its
+    // re-syncs would then read them again inside the look-back window.
     let data = std::env::temp_dir().join(format!("prepsync-bench-{orders}"));
+    let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_prepsync-under-test"))
         .args([

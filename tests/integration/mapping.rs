@@ -466,7 +466,12 @@ async fn unmapped_products_list_the_products_of_orders_in_scope_until_they_are_m
     ok(&map(&app, &member, &connection, CHAIR, "chair", None).await);
     let desk_order = *sandbox.control().order_ids().last().unwrap();
     sandbox.control().cancel_order(desk_order).unwrap();
-    sync(&app, &admin, &connection).await;
+    let second = sync(&app, &admin, &connection).await;
+    assert_eq!(second["status"], "RESOLUTION_REQUIRED", "{second}");
+    assert_eq!(
+        second["counts"]["unmappedLines"], 2,
+        "the lamp's lines: {second}"
+    );
     let left = ok(&list(Value::Null).await)["unmappedProducts"].clone();
     let ids: Vec<&Value> = left["edges"]
         .as_array()
@@ -481,4 +486,44 @@ async fn unmapped_products_list_the_products_of_orders_in_scope_until_they_are_m
         .graphql(&stranger, query, json!({ "c": connection }))
         .await;
     assert_eq!(error_code(&theirs), Some("NOT_FOUND"), "{theirs}");
+}
+
+#[tokio::test]
+async fn the_migration_backfills_what_the_sync_keeps_for_orders_held_before_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let sandbox = kitchen_sandbox().await;
+    let connection = connect(&app, &admin, &sandbox).await;
+    sync(&app, &admin, &connection).await;
+    let desk_order = *sandbox.control().order_ids().last().unwrap();
+    sandbox.control().cancel_order(desk_order).unwrap();
+    sync(&app, &admin, &connection).await;
+    let snapshot = "SELECT string_agg(row::text, ';' ORDER BY row::text) FROM (
+        SELECT source_order_id, odoo_product_id, line_count, NULL, NULL, NULL FROM held_order_products
+        UNION ALL SELECT odoo_product_id, line_count, order_count, name, internal_reference, barcode
+          FROM source_products WHERE line_count > 0) row";
+    let kept: String = sqlx::query_scalar(snapshot)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+
+    let migration = include_str!("../../migrations/20261204000008_mapping.sql");
+    let backfill = format!("--{}", migration.split("-- Backfill:").nth(1).unwrap());
+    sqlx::query("TRUNCATE held_order_products, source_products")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::raw_sql(&backfill)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let filled: String = sqlx::query_scalar(snapshot)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(filled, kept);
+    assert!(
+        kept.contains("Office Lamp") && !kept.contains("Customizable Desk"),
+        "{kept}"
+    );
 }

@@ -46,7 +46,7 @@ pub struct ItemInput {
     pub id: ID,
     /// 1 to 200 characters.
     pub name: String,
-    /// Up to 64 characters without spaces; null for none.
+    /// Up to 64 characters on one line; null for none.
     pub sku: Option<String>,
     /// 1 to 32 characters, e.g. `kg` or `piece`.
     pub unit: String,

@@ -117,18 +117,15 @@ fn parse_one(position: usize, input: &ItemInput, errors: &mut FieldErrors) -> Op
     })
 }
 
+/// An SKU: one line, compared exactly with Odoo's internal references and barcodes.
 fn sku(raw: &str) -> Result<String, FieldError> {
-    let value = required_text("items.sku", raw, Item::MAX_SKU).map_err(|e| match raw.trim() {
+    required_text("items.sku", raw, Item::MAX_SKU).map_err(|e| match raw.trim() {
         "" => FieldError::new(
             "items.sku",
             "must not be empty; leave it out (null) for none",
         ),
         _ => e,
-    })?;
-    if value.chars().any(char::is_whitespace) {
-        return Err(FieldError::new("items.sku", "must not contain spaces"));
-    }
-    Ok(value)
+    })
 }
 
 fn refuse_repeats(items: &[Item], errors: &mut FieldErrors) {
