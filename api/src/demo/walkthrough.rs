@@ -422,6 +422,9 @@ pub async fn map_products(api: &Api, connection_id: &str) -> Result<Mapping, Wal
 
 /// The summary printed once the data is in: what the last run did, and the products still
 /// to map.
+///
+/// TODO(#6): add the orders per status (`salesRecords` totals) and a sample of planning
+/// demand (`planningDemand`) once the read models of #5 are in the build.
 pub async fn summary(
     api: &Api,
     connection_id: &str,
