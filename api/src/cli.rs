@@ -66,6 +66,10 @@ enum Command {
     /// Run the Odoo-compatible sandbox (a fake Odoo for trying the service; demo builds only).
     #[cfg(feature = "demo")]
     Sandbox(odoo_sandbox::cli::SandboxArgs),
+    /// Try everything on this machine: a private PostgreSQL, the Odoo sandbox, a connection,
+    /// a sync and a summary, then serve GraphQL until Ctrl-C (demo builds only).
+    #[cfg(feature = "demo")]
+    Demo(crate::demo::DemoArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -75,7 +79,11 @@ pub fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
-    crate::telemetry::init();
+    match &cli.command {
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => crate::demo::init_logs(args),
+        _ => crate::telemetry::init(),
+    }
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -163,6 +171,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         #[cfg(feature = "demo")]
         Command::Sandbox(args) => Ok(odoo_sandbox::cli::run(args).await?),
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => crate::demo::run(args).await,
     }
 }
 

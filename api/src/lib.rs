@@ -4,6 +4,7 @@
 //!
 //! - [`cli`]: the `prepsync` command line.
 //! - [`config`]: settings from the environment and an optional `.env` file.
+//! - `demo`: `prepsync demo`, the one-command quickstart (builds with the `demo` feature).
 //! - [`auth`]: bearer tokens (JWT) and development tokens.
 //! - [`graphql`]: the schema, its types and its error codes.
 //! - [`server`]: routes, health checks and graceful shutdown.
@@ -13,6 +14,8 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod graphql;
 pub mod server;
 pub mod state;

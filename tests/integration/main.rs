@@ -7,6 +7,7 @@ pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
 
 mod access;
 mod connections;
+mod demo;
 mod event_log;
 mod kill;
 mod mapping;
