@@ -481,3 +481,99 @@ async fn planning_demand_is_listed_with_the_position_and_lag_of_the_sales_record
         assert_eq!(demand[field], records[field], "{field}: {answer}");
     }
 }
+
+/// Fills the read side of a fresh database with `orders` synthetic orders of 4 product lines
+/// for account `acme` over 365 delivery days (12 products, 10 of them mapped; one line in 20
+/// without a unit factor; one order in 10 cancelled, one in 13 out of scope).
+async fn synthetic_orders(pool: &sqlx::PgPool, orders: i64) {
+    let statements = [
+        "INSERT INTO items (account_id, item_id, name, unit)
+         SELECT 'acme', 'item' || p, 'Item ' || p, 'piece' FROM generate_series(1, 10) p",
+        "INSERT INTO product_mappings (account_id, source_digest, odoo_product_id, item_id,
+                                       factor, origin, mapped_at)
+         SELECT 'acme', 'd', p, 'item' || p, 1, 'MANUAL', now() FROM generate_series(1, 10) p",
+        "INSERT INTO sales_records (record_id, account_id, source_digest, source_order_id,
+             connection_id, last_sync_run_id, order_number, status, in_scope, source_state,
+             locked, commitment_date, delivery_day, amount_total, event_position, updated_at)
+         SELECT 'acme:d:' || o, 'acme', 'd', o, 'c', 'r', 'S' || o,
+                CASE WHEN o % 10 = 0 THEN 'CANCELLED' WHEN o % 7 = 0 THEN 'DONE'
+                     ELSE 'CONFIRMED' END,
+                o % 13 <> 0, 'sale', false, timestamptz '2026-01-01' + (o % 365) * interval '1 day',
+                date '2026-01-01' + (o % 365)::int, 100, o, now()
+           FROM generate_series(1, $1) o",
+        "INSERT INTO sales_record_lines (record_id, source_line_id, account_id, source_digest,
+             position, kind, product_id, description, quantity, unit_factor, unit_price,
+             discount, subtotal)
+         SELECT 'acme:d:' || o, o * 10 + k, 'acme', 'd', k, 'PRODUCT', 1 + (o * 7 + k) % 12,
+                'line', 1 + k, CASE WHEN (o / 365 + k) % 20 = 0 THEN NULL ELSE 1 END, 1, 0, 1 + k
+           FROM generate_series(1, $1) o, generate_series(0, 3) k",
+        "ANALYZE",
+    ];
+    for sql in statements {
+        let query = sqlx::query(sql);
+        let query = if sql.contains("$1") {
+            query.bind(orders)
+        } else {
+            query
+        };
+        query.execute(pool).await.unwrap();
+    }
+}
+
+/// The median of five reads of the demand over `from` to `to`.
+async fn median_read(
+    pool: &sqlx::PgPool,
+    from: &str,
+    to: &str,
+    items: Option<Vec<String>>,
+) -> Duration {
+    let query = projections::planning_demand::DemandQuery {
+        account_id: "acme".into(),
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        item_ids: items,
+    };
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let demand = projections::planning_demand::read(pool, &query)
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        let counted = !demand.buckets.is_empty() && demand.unconverted_lines > 0;
+        assert!(counted, "{demand:?}");
+    }
+    times.sort();
+    times[2]
+}
+
+/// Read times of `planningDemand`'s queries over 100,000 orders (400,000 lines); see
+/// docs/read-models.md. Run with
+/// `cargo test -p prepsync-tests --release --test integration planning_demand_read_times -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: run it by name"]
+async fn planning_demand_read_times_over_100000_orders() {
+    let db = prepsync_tests::TestDatabase::create().await;
+    let started = std::time::Instant::now();
+    synthetic_orders(db.pool(), 100_000).await;
+    println!("filling 100,000 orders: {:?}", started.elapsed());
+
+    let cases = [
+        ("one day", "2026-06-01", "2026-06-01", None),
+        ("one week", "2026-06-01", "2026-06-07", None),
+        ("31 days", "2026-06-01", "2026-07-01", None),
+        ("366 days", "2026-01-01", "2027-01-01", None),
+        (
+            "31 days, 2 items",
+            "2026-06-01",
+            "2026-07-01",
+            Some(vec!["item1".into(), "item2".into()]),
+        ),
+    ];
+    for (name, from, to, items) in cases {
+        println!(
+            "{name}: {:?}",
+            median_read(db.pool(), from, to, items).await
+        );
+    }
+}
