@@ -196,6 +196,13 @@ async fn a_line_of_one_dozen_counts_twelve_units_on_18_and_a_line_in_hours_of_a_
     );
     assert_eq!(demand["unconvertedLines"], 1, "hours of a chair: {demand}");
     assert_eq!(demand["unmappedLines"], 0, "{demand}");
+    let reason: (String, String) = sqlx::query_as(
+        "SELECT line_unit, product_unit FROM planning_demand_lines WHERE item_quantity IS NULL",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(reason, ("Hours".into(), "Units".into()));
 }
 
 #[tokio::test]
@@ -480,6 +487,58 @@ async fn planning_demand_is_listed_with_the_position_and_lag_of_the_sales_record
     for field in ["position", "lagEvents", "lagSeconds"] {
         assert_eq!(demand[field], records[field], "{field}: {answer}");
     }
+}
+
+/// A view's columns with their types, in order.
+async fn columns(app: &TestApp, view: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT column_name::text, data_type::text FROM information_schema.columns
+          WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind(view)
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap()
+}
+
+fn typed(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
+        .collect()
+}
+
+/// The contract of docs/read-models.md: columns are only ever added at the end.
+#[tokio::test]
+async fn the_planning_views_keep_their_documented_columns_in_order() {
+    let app = TestApp::spawn().await;
+    let lines = [
+        ("account_id", "text"),
+        ("record_id", "text"),
+        ("source_line_id", "bigint"),
+        ("day", "date"),
+        ("source_digest", "text"),
+        ("product_id", "bigint"),
+        ("item_id", "text"),
+        ("unit", "text"),
+        ("quantity", "numeric"),
+        ("unit_factor", "numeric"),
+        ("factor", "numeric"),
+        ("item_quantity", "numeric"),
+        ("order_number", "text"),
+        ("line_unit", "text"),
+        ("product_unit", "text"),
+    ];
+    let demand = [
+        ("account_id", "text"),
+        ("item_id", "text"),
+        ("day", "date"),
+        ("quantity", "numeric"),
+        ("unit", "text"),
+        ("order_count", "bigint"),
+        ("line_count", "bigint"),
+    ];
+    assert_eq!(columns(&app, "planning_demand_lines").await, typed(&lines));
+    assert_eq!(columns(&app, "planning_demand").await, typed(&demand));
 }
 
 /// Fills the read side of a fresh database with `orders` synthetic orders of 4 product lines
