@@ -254,8 +254,7 @@ pub struct RunnerSettings {
 }
 
 /// Spawns one runner task per projection: batches back to back while behind, then a pause of
-/// `poll_interval`; lag is logged when it changes from caught up to behind and every minute
-/// while behind.
+/// `poll_interval`; while catching up, the lag is logged at most every 10 seconds.
 pub fn spawn_runners(pool: PgPool, settings: RunnerSettings) -> Vec<tokio::task::JoinHandle<()>> {
     all()
         .into_iter()

@@ -489,6 +489,51 @@ async fn planning_demand_is_listed_with_the_position_and_lag_of_the_sales_record
     }
 }
 
+fn replay(app: &TestApp, name: &str) -> std::process::Output {
+    std::process::Command::new(crate::PREPSYNC)
+        .args(["replay", name, "--database-url", app.db.url()])
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn replaying_planning_demand_rebuilds_the_sales_records_it_reads_and_the_same_demand_returns()
+{
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let order = confirmed(at("2026-12-10", 9))
+        .with_line(line_in(CHAIR, 1.0, DOZENS))
+        .with_line(NewLine::product(LAMP, 1.0, 40.0));
+    let (sandbox, _) = sandbox(18, vec![order]).await;
+    let connection = synced(&app, &admin, &sandbox).await;
+    upsert_item(&app, &admin, "chair", "piece").await;
+    map(&app, &admin, &connection, CHAIR, "chair", "1").await;
+    let before = demand(&app, &admin, "2026-12-10", "2026-12-10").await;
+    assert_eq!(buckets(&before).len(), 1, "{before}");
+
+    let output = replay(&app, "planning_demand");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("planning_demand is a view over sales_records")
+            && stdout.contains("sales_records reset"),
+        "{stdout}"
+    );
+    caught_up(&app).await;
+    assert_eq!(
+        demand(&app, &admin, "2026-12-10", "2026-12-10").await,
+        before
+    );
+
+    let unknown = replay(&app, "planning");
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success(), "{unknown:?}");
+    assert!(
+        stderr.contains("known: sales_records, planning_demand"),
+        "{stderr}"
+    );
+}
+
 /// A view's columns with their types, in order.
 async fn columns(app: &TestApp, view: &str) -> Vec<(String, String)> {
     sqlx::query_as(
