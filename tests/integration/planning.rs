@@ -133,8 +133,11 @@ fn decimal(value: &Value) -> Decimal {
     value.as_str().unwrap().parse().unwrap()
 }
 
-/// The buckets as `(item, day, quantity, unit, orders)`.
-fn buckets(demand: &Value) -> Vec<(String, String, Decimal, String, i64)> {
+/// A bucket as `(item, day, quantity, unit, orders)`.
+type Bucket = (String, String, Decimal, String, i64);
+
+/// The buckets of a `planningDemand` answer.
+fn buckets(demand: &Value) -> Vec<Bucket> {
     demand["buckets"]
         .as_array()
         .unwrap()
@@ -151,13 +154,7 @@ fn buckets(demand: &Value) -> Vec<(String, String, Decimal, String, i64)> {
         .collect()
 }
 
-fn bucket(
-    item: &str,
-    day: &str,
-    quantity: i64,
-    unit: &str,
-    orders: i64,
-) -> (String, String, Decimal, String, i64) {
+fn bucket(item: &str, day: &str, quantity: i64, unit: &str, orders: i64) -> Bucket {
     (
         item.into(),
         day.into(),
