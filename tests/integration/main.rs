@@ -11,6 +11,7 @@ mod demo;
 mod event_log;
 mod kill;
 mod mapping;
+mod planning;
 mod process;
 mod read_models;
 mod scheduler;
