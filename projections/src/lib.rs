@@ -7,14 +7,20 @@
 //! - [`runtime`]: the runner loop, one batch step, lag and replay from zero.
 //! - [`sales_records`]: Sales Records and their lines from the order streams, with delivery
 //!   days in the account's time zone.
+//! - [`sync_history`]: the audit trail of each connection, one row per event.
+//! - [`as_of`]: Sales Records as they stood at a past instant, folded from the event log on
+//!   request (not a projection: it keeps no tables).
 //!
-//! Planning demand and sync history are not projections of their own yet (TODO(#5)).
+//! Planning demand is not a projection of its own yet (TODO(#5)).
 
+pub mod as_of;
 pub mod runtime;
 pub mod sales_records;
+pub mod sync_history;
 
 pub use runtime::{
     all, by_name, replay, spawn_runners, status, step, Projection, ProjectionError,
     ProjectionStatus, RunnerSettings,
 };
 pub use sales_records::SalesRecords;
+pub use sync_history::SyncHistory;

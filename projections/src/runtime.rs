@@ -30,7 +30,7 @@ pub enum ProjectionError {
         reason: String,
     },
     /// No projection has this name.
-    #[error("no projection named {0:?}; known: sales_records")]
+    #[error("no projection named {0:?}; known: sales_records, sync_history")]
     Unknown(String),
 }
 
@@ -53,7 +53,10 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
 
 /// Every projection the service runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(crate::sales_records::SalesRecords)]
+    vec![
+        Arc::new(crate::sales_records::SalesRecords),
+        Arc::new(crate::sync_history::SyncHistory),
+    ]
 }
 
 /// The projection with this name.

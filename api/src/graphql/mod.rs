@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations, their types, and the error codes clients see.
 
 mod errors;
+mod history;
 mod mapping;
 mod mutation;
 mod query;
@@ -23,6 +24,7 @@ pub struct QueryRoot(
     query::ConnectionQuery,
     mapping::MappingQuery,
     read_models::ReadModelQuery,
+    history::HistoryQuery,
 );
 
 /// The mutation root, built like the query root.
