@@ -5,13 +5,15 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use odoo_sandbox::{Dataset, LineChanges, NewLine, NewOrder, Sandbox, SandboxConfig, UserKind};
+use odoo_sandbox::{
+    Dataset, LineChanges, NewLine, NewOrder, OrderChanges, Sandbox, SandboxConfig, UserKind,
+};
 use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
 use crate::connections::error_code;
 use crate::read_models::caught_up;
-use crate::sync_support::{connect, sync};
+use crate::sync_support::{connect, connect_with, sync, wait};
 
 /// Products of the sandbox catalog: 5 has internal reference `FURN_7777`, 6 has `FURN_8888`,
 /// 10 has neither.
@@ -400,6 +402,89 @@ async fn instant() -> DateTime<Utc> {
     now
 }
 
+async fn update_settings(app: &TestApp, token: &str, zone: &str) {
+    ok(&app
+        .graphql(
+            token,
+            "mutation($tz: String!) { updateAccountSettings(input: { timeZone: $tz }) { timeZone } }",
+            json!({ "tz": zone }),
+        )
+        .await);
+}
+
+/// The Odoo id of a Sales Record (`account:source:odoo_id`).
+fn odoo_id(record: &Value) -> i64 {
+    record["id"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// First changes: one order cancelled, a line re-quantified, the time zone (delivery days) and
+/// a product mapped by hand; then a sync.
+async fn cancel_requantify_rezone_and_map(
+    app: &TestApp,
+    token: &str,
+    sandbox: &Sandbox,
+    connection: &Value,
+    held: &[Value],
+) {
+    let control = sandbox.control();
+    control.cancel_order(odoo_id(&held[0])).unwrap();
+    let line = held[1]["lines"][0]["odooLineId"].as_i64().unwrap();
+    let changes = LineChanges {
+        quantity: Some(7.0),
+        ..LineChanges::default()
+    };
+    control.update_line(line, changes).unwrap();
+    update_settings(app, token, "Pacific/Auckland").await;
+    let product = held
+        .iter()
+        .flat_map(|r| r["lines"].as_array().unwrap())
+        .find_map(|l| l["product"]["odooId"].as_i64())
+        .unwrap();
+    upsert(
+        app,
+        token,
+        json!([{ "id": "bun", "name": "Bun", "unit": "piece" }]),
+    )
+    .await;
+    map(app, token, connection, product, "bun").await;
+    let run = sync(app, token, connection).await;
+    assert!(run["counts"]["cancelled"].as_u64().unwrap() >= 1, "{run}");
+}
+
+/// Second changes: one order deleted in Odoo, another dated before the scope; then a full
+/// re-sync, which finds the deletion.
+async fn delete_and_redate(sandbox: &Sandbox, held: &[Value]) {
+    let control = sandbox.control();
+    control.delete_order(odoo_id(&held[2])).unwrap();
+    let long_ago = chrono::NaiveDate::from_ymd_opt(2019, 6, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    let changes = OrderChanges {
+        date_order: Some(long_ago),
+        ..Default::default()
+    };
+    control.update_order(odoo_id(&held[3]), changes).unwrap();
+}
+
+async fn full_resync(app: &TestApp, token: &str, connection: &Value) -> Value {
+    let started = app
+        .graphql(
+            token,
+            "mutation($id: ID!) { fullResync(connectionId: $id) { id } }",
+            json!({ "id": connection }),
+        )
+        .await;
+    wait(app, token, &ok(&started)["fullResync"]["id"]).await
+}
+
 #[tokio::test]
 async fn sales_records_as_of_an_instant_show_what_stood_then_and_as_of_now_what_stands_now() {
     let app = TestApp::spawn().await;
@@ -407,89 +492,95 @@ async fn sales_records_as_of_an_instant_show_what_stood_then_and_as_of_now_what_
     let auditor = app.token("acme", "auditor");
     let sandbox = Sandbox::start(SandboxConfig::new(19)).await.unwrap();
     let before = instant().await;
-    let connection = connect(&app, &admin, &sandbox).await;
+    let scope = json!({ "orderDateFrom": "2020-01-01" });
+    let connection = connect_with(&app, &admin, &sandbox, scope).await;
     sync(&app, &admin, &connection).await;
     caught_up(&app, &admin).await;
-    let then = listing(&app, &auditor, None, json!({})).await;
-    assert!(then.len() > 9, "{}", then.len());
-    let between = instant().await;
+    let first = listing(&app, &auditor, None, json!({})).await;
+    assert!(first.len() > 9, "{}", first.len());
+    let after_first = instant().await;
 
-    // Changes after the instant: an order cancelled, a line re-quantified, the time zone
-    // (delivery days) and a product mapped by hand.
-    let control = sandbox.control();
-    let ids = control.order_ids();
-    control.cancel_order(ids[0]).unwrap();
-    let line = control.order(ids[1]).unwrap()["order_line"][0]
-        .as_i64()
-        .unwrap();
-    let changes = LineChanges {
-        quantity: Some(7.0),
-        ..LineChanges::default()
-    };
-    control.update_line(line, changes).unwrap();
-    ok(&app
-        .graphql(
-            &admin,
-            "mutation { updateAccountSettings(input: { timeZone: \"Pacific/Auckland\" }) { timeZone } }",
-            json!({}),
-        )
-        .await);
-    let product = then
-        .iter()
-        .flat_map(|r| r["lines"].as_array().unwrap())
-        .find_map(|l| l["product"]["odooId"].as_i64())
-        .unwrap();
-    upsert(
-        &app,
-        &admin,
-        json!([{ "id": "bun", "name": "Bun", "unit": "piece" }]),
-    )
-    .await;
-    map(&app, &admin, &connection, product, "bun").await;
-    let run = sync(&app, &admin, &connection).await;
-    assert!(run["counts"]["cancelled"].as_u64().unwrap() >= 1, "{run}");
+    cancel_requantify_rezone_and_map(&app, &admin, &sandbox, &connection, &first).await;
     caught_up(&app, &admin).await;
+    let second = listing(&app, &auditor, None, json!({})).await;
+    let after_second = instant().await;
+
+    delete_and_redate(&sandbox, &first).await;
+    let run = full_resync(&app, &admin, &connection).await;
+    assert_eq!(run["counts"]["removed"], 1, "{run}");
+    assert_eq!(run["counts"]["outOfScope"], 1, "{run}");
+    caught_up(&app, &admin).await;
+    let now = listing(&app, &auditor, None, json!({})).await;
 
     assert_eq!(
         listing(&app, &auditor, Some(before), json!({})).await,
         Vec::<Value>::new()
     );
-    let as_then = listing(&app, &auditor, Some(between), json!({})).await;
-    assert_eq!(as_then, then);
-    let now = listing(&app, &auditor, None, json!({})).await;
-    assert_ne!(now, then);
+    assert_eq!(
+        listing(&app, &auditor, Some(after_first), json!({})).await,
+        first
+    );
+    assert_eq!(
+        listing(&app, &auditor, Some(after_second), json!({})).await,
+        second
+    );
     assert_eq!(
         listing(&app, &auditor, Some(Utc::now()), json!({})).await,
         now
     );
-
-    let filters = [
-        json!({ "connectionId": connection }),
-        json!({ "status": ["CANCELLED"] }),
-        json!({ "status": ["CONFIRMED", "DONE"], "inScope": true }),
-        json!({ "hasUnmappedLines": false }),
-        json!({ "hasUnmappedLines": true }),
-        json!({ "search": then[0]["orderNumber"] }),
-        json!({ "customerOdooId": then[0]["customer"]["odooId"] }),
-        json!({ "deliveryDateFrom": "2026-01-01", "orderDateTo": "2030-01-01T00:00:00Z" }),
-    ];
-    for filter in filters {
-        let current = listing(&app, &auditor, None, filter.clone()).await;
-        assert_eq!(
-            listing(&app, &auditor, Some(Utc::now()), filter.clone()).await,
-            current,
-            "{filter}"
-        );
-    }
-    let items = |records: &[Value]| {
+    assert!(first != second && second != now);
+    let bun = |records: &[Value]| {
         records
             .iter()
             .flat_map(|r| r["lines"].as_array().unwrap())
             .filter(|l| l["item"]["id"] == "bun")
             .count()
     };
-    assert_eq!(items(&as_then), 0);
-    assert!(items(&now) > 0);
+    assert!(bun(&first) == 0 && bun(&second) > 0);
+}
+
+#[tokio::test]
+async fn sales_records_as_of_now_answer_every_filter_as_sales_records_do() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let auditor = app.token("acme", "auditor");
+    let sandbox = Sandbox::start(SandboxConfig::new(18)).await.unwrap();
+    let scope = json!({ "orderDateFrom": "2020-01-01" });
+    let connection = connect_with(&app, &admin, &sandbox, scope).await;
+    sync(&app, &admin, &connection).await;
+    caught_up(&app, &admin).await;
+    let held = listing(&app, &auditor, None, json!({})).await;
+    cancel_requantify_rezone_and_map(&app, &admin, &sandbox, &connection, &held).await;
+    delete_and_redate(&sandbox, &held).await;
+    full_resync(&app, &admin, &connection).await;
+    caught_up(&app, &admin).await;
+
+    let filters = [
+        json!({ "connectionId": connection }),
+        json!({ "status": ["CANCELLED"] }),
+        json!({ "status": ["REMOVED"] }),
+        json!({ "inScope": false }),
+        json!({ "status": ["CONFIRMED", "DONE"], "inScope": true }),
+        json!({ "hasUnmappedLines": false }),
+        json!({ "hasUnmappedLines": true }),
+        json!({ "search": held[5]["orderNumber"] }),
+        json!({ "search": "%" }),
+        json!({ "customerOdooId": held[5]["customer"]["odooId"] }),
+        json!({ "deliveryDateFrom": "2026-01-01", "deliveryDateTo": "2027-12-31" }),
+        json!({ "orderDateFrom": "2025-01-01T00:00:00Z", "orderDateTo": "2030-01-01T00:00:00Z" }),
+    ];
+    for filter in filters {
+        let current = listing(&app, &auditor, None, filter.clone()).await;
+        let as_of = listing(&app, &auditor, Some(Utc::now()), filter.clone()).await;
+        assert_eq!(as_of, current, "{filter}");
+    }
+    let matching = |filter: Value| listing(&app, &auditor, None, filter);
+    assert_eq!(matching(json!({ "status": ["REMOVED"] })).await.len(), 1);
+    assert_eq!(matching(json!({ "inScope": false })).await.len(), 1);
+    assert!(!matching(json!({ "status": ["CANCELLED"] }))
+        .await
+        .is_empty());
+    assert!(matching(json!({ "search": "%" })).await.is_empty());
 
     // Another account sees nothing, and not this account's connection.
     let stranger = app.token("other", "auditor");
