@@ -596,3 +596,75 @@ async fn sales_records_as_of_now_answer_every_filter_as_sales_records_do() {
         .await;
     assert_eq!(error_code(&answer), Some("NOT_FOUND"), "{answer}");
 }
+
+/// Seconds one request takes, the best of three.
+async fn timed(app: &TestApp, token: &str, document: &str, variables: Value) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        ok(&app.graphql(token, document, variables.clone()).await);
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    best
+}
+
+/// Run with `--ignored`: 10,000 generated orders synced, 1 % changed and synced again, then
+/// a first page of `salesRecordsAsOf` between the syncs and now, beside `salesRecords` and
+/// the first page of `syncHistory`.
+#[tokio::test]
+#[ignore = "a measurement: about a minute in a debug build"]
+async fn a_page_of_sales_records_as_of_ten_thousand_orders_answers_within_two_seconds() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("acme", "admin");
+    let orders = 10_000;
+    let dataset = Dataset::Generated { orders, seed: 1 };
+    let sandbox = Sandbox::start(SandboxConfig::new(18).with_dataset(dataset))
+        .await
+        .unwrap();
+    let connection = connect(&app, &admin, &sandbox).await;
+    sync(&app, &admin, &connection).await;
+    let between = instant().await;
+    let control = sandbox.control();
+    for id in control.order_ids().into_iter().step_by(100) {
+        let line = control.order(id).unwrap()["order_line"][0].as_i64();
+        let changes = LineChanges {
+            quantity: Some(9.0),
+            ..LineChanges::default()
+        };
+        if let Some(line) = line {
+            control.update_line(line, changes).unwrap();
+        }
+    }
+    sync(&app, &admin, &connection).await;
+    caught_up(&app, &admin).await;
+
+    let page = format!("edges {{ node {{ {RECORD_FIELDS} }} }} totalCount");
+    let current = format!("{{ salesRecords(first: 20) {{ {page} }} }}");
+    let as_of =
+        format!("query($at: DateTime!) {{ salesRecordsAsOf(at: $at, first: 20) {{ {page} }} }}");
+    let history = "query($id: ID!) { syncHistory(connectionId: $id, first: 100) { totalCount } }";
+    let events: i64 = crate::sync_support::count(&app, "SELECT count(*) FROM events").await;
+    let timings = [
+        (
+            "salesRecords",
+            timed(&app, &admin, &current, json!({})).await,
+        ),
+        (
+            "salesRecordsAsOf between",
+            timed(&app, &admin, &as_of, json!({ "at": between })).await,
+        ),
+        (
+            "salesRecordsAsOf now",
+            timed(&app, &admin, &as_of, json!({ "at": Utc::now() })).await,
+        ),
+        (
+            "syncHistory",
+            timed(&app, &admin, history, json!({ "id": connection })).await,
+        ),
+    ];
+    println!("{orders} orders, {events} events");
+    for (what, seconds) in timings {
+        println!("  {what:<26} {seconds:.3} s");
+        assert!(seconds < 2.0, "{what}: {seconds} s");
+    }
+}
