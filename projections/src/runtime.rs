@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use infrastructure::event_log::{Checkpoint, EventLog, RecordedEvent};
+use infrastructure::event_log::{read_after_on, Checkpoint, RecordedEvent};
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// Why a projection step failed.
@@ -105,7 +105,7 @@ pub async fn step(
     let Some(after) = lock_checkpoint(&mut tx, projection.name(), false).await? else {
         return Ok(0);
     };
-    let events = EventLog::new(pool.clone()).read_after(after, batch).await?;
+    let events = read_after_on(&mut tx, after, batch).await?;
     let Some(last) = events.last() else {
         return Ok(0);
     };
