@@ -261,24 +261,21 @@ struct FoldedRow {
     delivery_day: Option<NaiveDate>,
     body_position: i64,
     body: Value,
+    total: i64,
 }
 
-/// The records of the account as they stood at `query.at`, filtered, one page of them.
+/// The records of the account as they stood at `query.at`, filtered, one page of them. The
+/// page and the count come from one fold; a page past the end counts in a second query.
 pub async fn sales_records_as_of(
     pool: &PgPool,
     query: &AsOfQuery,
 ) -> Result<AsOfPage, ProjectionError> {
-    let mut count = QueryBuilder::<Postgres>::new("");
-    push_fold(&mut count, &query.account_id, query.at);
-    count.push("SELECT count(*) FROM r");
-    push_filter(&mut count, &query.filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
-
     let mut list = QueryBuilder::<Postgres>::new("");
     push_fold(&mut list, &query.account_id, query.at);
     list.push(
         "SELECT r.record_id, r.source_digest, r.connection_id, r.last_sync_run_id, r.status,
-                r.in_scope, r.delivery_day, r.body_position, r.body FROM r",
+                r.in_scope, r.delivery_day, r.body_position, r.body, count(*) OVER () AS total
+           FROM r",
     );
     push_filter(&mut list, &query.filter);
     list.push(" ORDER BY r.order_date DESC NULLS LAST, r.order_number, r.record_id LIMIT ")
@@ -286,6 +283,11 @@ pub async fn sales_records_as_of(
         .push(" OFFSET ")
         .push_bind(query.offset);
     let rows: Vec<FoldedRow> = list.build_query_as().fetch_all(pool).await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if query.offset == 0 => 0,
+        None => count(pool, query).await?,
+    };
 
     let items = items_as_of(pool, query, &rows).await?;
     let records = rows
@@ -293,6 +295,14 @@ pub async fn sales_records_as_of(
         .map(|row| record(row, &items))
         .collect::<Result<_, _>>()?;
     Ok(AsOfPage { total, records })
+}
+
+async fn count(pool: &PgPool, query: &AsOfQuery) -> Result<i64, ProjectionError> {
+    let mut count = QueryBuilder::<Postgres>::new("");
+    push_fold(&mut count, &query.account_id, query.at);
+    count.push("SELECT count(*) FROM r");
+    push_filter(&mut count, &query.filter);
+    Ok(count.build_query_scalar().fetch_one(pool).await?)
 }
 
 type ItemsByProduct = HashMap<(String, i64), ItemAsOf>;

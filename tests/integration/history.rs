@@ -582,6 +582,20 @@ async fn sales_records_as_of_now_answer_every_filter_as_sales_records_do() {
         .is_empty());
     assert!(matching(json!({ "search": "%" })).await.is_empty());
 
+    // A page past the end is empty and still counts every record.
+    let document = "query($at: DateTime!, $after: String) {
+        salesRecordsAsOf(at: $at, first: 500, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let at = Utc::now();
+    let all = app.graphql(&auditor, document, json!({ "at": at })).await;
+    let end = ok(&all)["salesRecordsAsOf"]["pageInfo"]["endCursor"].clone();
+    let past = app
+        .graphql(&auditor, document, json!({ "at": at, "after": end }))
+        .await;
+    let past = &ok(&past)["salesRecordsAsOf"];
+    assert_eq!(past["edges"], json!([]));
+    assert_eq!(past["totalCount"].as_u64(), Some(held.len() as u64));
+
     // Another account sees nothing, and not this account's connection.
     let stranger = app.token("other", "auditor");
     assert!(listing(&app, &stranger, Some(Utc::now()), json!({}))
