@@ -11,7 +11,8 @@
 //!   run's correlation id). Mappings by SKU made by an item upsert belong to no connection.
 //!
 //! Summaries are built from chosen fields only: sealed API keys, nonces and key ids never
-//! reach the table.
+//! reach the table, and neither do the server, database and login, which only admins may read
+//! (the `connection` query).
 
 use async_trait::async_trait;
 use domain::connection::{ConnectionEvent, Schedule, SyncMode};
@@ -253,20 +254,16 @@ fn connection_summary(event: &ConnectionEvent) -> String {
         ConnectionEvent::ConnectionCreated {
             settings, schedule, ..
         } => format!(
-            "connection created: {:?}, {} database {}, login {}; {}",
+            "connection {:?} created; {}",
             settings.name.as_str(),
-            settings.url.as_str(),
-            settings.database.as_str(),
-            settings.username.as_str(),
             schedule_text(schedule)
         ),
-        ConnectionEvent::ConnectionSettingsChanged { settings, .. } => format!(
-            "settings changed: {:?}, {} database {}, login {}",
-            settings.name.as_str(),
-            settings.url.as_str(),
-            settings.database.as_str(),
-            settings.username.as_str()
-        ),
+        ConnectionEvent::ConnectionSettingsChanged { settings, .. } => {
+            format!(
+                "settings of connection {:?} changed",
+                settings.name.as_str()
+            )
+        }
         ConnectionEvent::ApiKeyReplaced { .. } => "API key replaced".to_owned(),
         ConnectionEvent::ApiKeyResealed { .. } => {
             "API key sealed again under the current master key".to_owned()

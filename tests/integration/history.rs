@@ -254,6 +254,11 @@ async fn sync_history_lists_every_event_of_a_connections_runs_in_the_logs_order_
         assert!(secret.len() >= 16, "{secret}");
         assert!(!stored.contains(secret.as_str()) && !served.contains(secret.as_str()));
     }
+    // Nor do the server and login, which only admins may read.
+    for admins_only in [sandbox.user(UserKind::SalesAll).login, sandbox.url()] {
+        assert!(!stored.contains(&admins_only) && !served.contains(&admins_only));
+    }
+    assert!(served.contains("connection \\\"Sandbox\\\" created"), "{served}");
 }
 
 #[tokio::test]
