@@ -258,7 +258,10 @@ async fn sync_history_lists_every_event_of_a_connections_runs_in_the_logs_order_
     for admins_only in [sandbox.user(UserKind::SalesAll).login, sandbox.url()] {
         assert!(!stored.contains(&admins_only) && !served.contains(&admins_only));
     }
-    assert!(served.contains("connection \\\"Sandbox\\\" created"), "{served}");
+    assert!(
+        served.contains("connection \\\"Sandbox\\\" created"),
+        "{served}"
+    );
 }
 
 #[tokio::test]
