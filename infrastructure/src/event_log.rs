@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgConnection, PgPool};
 
 /// A place in the global order. `Checkpoint::START` lies before every event.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,20 +83,34 @@ impl EventLog {
         after: Checkpoint,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT transaction_id::text::bigint AS transaction_id, global_position,
-                    aggregate_type, aggregate_id, sequence, event_type, event_version,
-                    payload, metadata, account_id, recorded_at
-               FROM events
-              WHERE (transaction_id, global_position) > ($1::bigint::text::xid8, $2)
-                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY transaction_id, global_position
-              LIMIT $3",
-        )
-        .bind(after.transaction_id)
-        .bind(after.position)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
+        let mut connection = self.pool.acquire().await?;
+        read_after_on(&mut connection, after, limit).await
     }
+}
+
+/// [`EventLog::read_after`] on a connection the caller already holds, such as a projection's
+/// batch transaction: a reader that holds one connection never waits for a second, so readers
+/// cannot starve each other of a pool's connections. In a transaction that has locked or
+/// written rows the horizon is at most its own id: what later transactions commit waits for
+/// the next read.
+pub async fn read_after_on(
+    connection: &mut PgConnection,
+    after: Checkpoint,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT transaction_id::text::bigint AS transaction_id, global_position,
+                aggregate_type, aggregate_id, sequence, event_type, event_version,
+                payload, metadata, account_id, recorded_at
+           FROM events
+          WHERE (transaction_id, global_position) > ($1::bigint::text::xid8, $2)
+            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id, global_position
+          LIMIT $3",
+    )
+    .bind(after.transaction_id)
+    .bind(after.position)
+    .bind(limit)
+    .fetch_all(connection)
+    .await
 }

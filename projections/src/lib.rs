@@ -9,15 +9,19 @@
 //!   days in the account's time zone.
 //! - [`planning_demand`]: production-planning demand, SQL views over the Sales Records tables
 //!   and the product mapping (a [`View`]: no checkpoint of its own), and how it is read.
-//!
-//! Sync history is not a projection yet (TODO(#5)).
+//! - [`sync_history`]: the audit trail of each connection, one row per event.
+//! - [`as_of`]: Sales Records as they stood at a past instant, folded from the event log on
+//!   request (not a projection: it keeps no tables).
 
+pub mod as_of;
 pub mod planning_demand;
 pub mod runtime;
 pub mod sales_records;
+pub mod sync_history;
 
 pub use runtime::{
     all, by_name, replay, spawn_runners, status, step, views, Projection, ProjectionError,
     ProjectionStatus, RunnerSettings, View,
 };
 pub use sales_records::SalesRecords;
+pub use sync_history::SyncHistory;

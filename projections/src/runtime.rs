@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use infrastructure::event_log::{Checkpoint, EventLog, RecordedEvent};
+use infrastructure::event_log::{read_after_on, Checkpoint, RecordedEvent};
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// Why a projection step failed.
@@ -58,7 +58,10 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
 
 /// Every projection the service runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(crate::sales_records::SalesRecords)]
+    vec![
+        Arc::new(crate::sales_records::SalesRecords),
+        Arc::new(crate::sync_history::SyncHistory),
+    ]
 }
 
 /// A read model made of SQL views over a projection's tables: it has no checkpoint of its
@@ -140,7 +143,7 @@ pub async fn step(
     let Some(after) = lock_checkpoint(&mut tx, projection.name(), false).await? else {
         return Ok(0);
     };
-    let events = EventLog::new(pool.clone()).read_after(after, batch).await?;
+    let events = read_after_on(&mut tx, after, batch).await?;
     let Some(last) = events.last() else {
         return Ok(0);
     };

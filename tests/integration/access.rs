@@ -126,6 +126,16 @@ fn operations() -> Vec<Case> {
             allowed: ADMIN,
         },
         Case {
+            name: "syncHistory",
+            document: "query($id: ID!) { syncHistory(connectionId: $id) { totalCount } }",
+            allowed: &["admin", "auditor"],
+        },
+        Case {
+            name: "salesRecordsAsOf",
+            document: "{ salesRecordsAsOf(at: \"2026-12-01T00:00:00Z\") { totalCount } }",
+            allowed: &["admin", "auditor"],
+        },
+        Case {
             name: "deleteConnection",
             document: "mutation($id: ID!) { deleteConnection(id: $id) }",
             allowed: ADMIN,

@@ -9,6 +9,7 @@ mod access;
 mod connections;
 mod demo;
 mod event_log;
+mod history;
 mod kill;
 mod mapping;
 mod planning;

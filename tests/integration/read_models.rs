@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::sync_support::{connect, sync};
 
 /// Waits until every projection has applied every event.
-async fn caught_up(app: &TestApp, token: &str) {
+pub(crate) async fn caught_up(app: &TestApp, token: &str) {
     for _ in 0..600 {
         let answer = app
             .graphql(

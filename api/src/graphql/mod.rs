@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries, mutations, their types, and the error codes clients see.
 
 mod errors;
+mod history;
 mod mapping;
 mod mutation;
 mod planning;
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     query::ConnectionQuery,
     mapping::MappingQuery,
     read_models::ReadModelQuery,
+    history::HistoryQuery,
     planning::PlanningQuery,
 );
 

@@ -23,11 +23,11 @@ pub struct ReadModels {
     pub pool: PgPool,
 }
 
-fn reads<'a>(ctx: &Context<'a>) -> Result<&'a ReadModels> {
+pub(super) fn reads<'a>(ctx: &Context<'a>) -> Result<&'a ReadModels> {
     Ok(&super::query::use_cases(ctx)?.read_models)
 }
 
-fn db(error: sqlx::Error) -> async_graphql::Error {
+pub(super) fn db(error: sqlx::Error) -> async_graphql::Error {
     ErrorCode::from(AppError::internal(error)).into_error()
 }
 
@@ -47,7 +47,7 @@ pub enum SalesRecordStatus {
 }
 
 impl SalesRecordStatus {
-    fn as_sql(self) -> &'static str {
+    pub(super) fn as_sql(self) -> &'static str {
         match self {
             Self::Quotation => "QUOTATION",
             Self::Confirmed => "CONFIRMED",
@@ -57,7 +57,7 @@ impl SalesRecordStatus {
         }
     }
 
-    fn from_sql(text: &str) -> Self {
+    pub(super) fn from_sql(text: &str) -> Self {
         match text {
             "QUOTATION" => Self::Quotation,
             "DONE" => Self::Done,
@@ -245,7 +245,7 @@ const RECORD_COLUMNS: &str = "r.record_id, r.connection_id, r.order_number, r.or
 
 /// The source digest of one of the account's connections (deleted ones too); NOT_FOUND for
 /// anything else.
-async fn connection_source(pool: &PgPool, account: &str, id: &ID) -> Result<String> {
+pub(super) async fn connection_source(pool: &PgPool, account: &str, id: &ID) -> Result<String> {
     let digest: Option<String> = sqlx::query_scalar(
         "SELECT substr(encode(sha256(convert_to(source_key, 'UTF8')), 'hex'), 1, 32)
            FROM connection_registry WHERE connection_id = $1 AND account_id = $2",
@@ -410,7 +410,7 @@ async fn load_lines(pool: &PgPool, rows: Vec<RecordRow>) -> Result<Vec<SalesReco
         .collect())
 }
 
-fn decode_offset(cursor: &str) -> Result<i64> {
+pub(super) fn decode_offset(cursor: &str) -> Result<i64> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -420,7 +420,7 @@ fn decode_offset(cursor: &str) -> Result<i64> {
         .ok_or_else(|| invalid("after", "must be an endCursor returned by an earlier page"))
 }
 
-fn encode_offset(offset: i64) -> String {
+pub(super) fn encode_offset(offset: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
 
