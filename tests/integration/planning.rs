@@ -486,10 +486,13 @@ async fn planning_demand_is_listed_with_the_position_and_lag_of_the_sales_record
     }
 }
 
-fn replay(app: &TestApp, name: &str) -> std::process::Output {
-    std::process::Command::new(crate::PREPSYNC)
+/// Runs `prepsync replay` without blocking the test's runtime, whose projection runners must
+/// go on (and release the checkpoint lock the replay waits for).
+async fn replay(app: &TestApp, name: &str) -> std::process::Output {
+    tokio::process::Command::new(crate::PREPSYNC)
         .args(["replay", name, "--database-url", app.db.url()])
         .output()
+        .await
         .unwrap()
 }
 
@@ -508,7 +511,7 @@ async fn replaying_planning_demand_rebuilds_the_sales_records_it_reads_and_the_s
     let before = demand(&app, &admin, "2026-12-10", "2026-12-10").await;
     assert_eq!(buckets(&before).len(), 1, "{before}");
 
-    let output = replay(&app, "planning_demand");
+    let output = replay(&app, "planning_demand").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
     assert!(
@@ -522,7 +525,7 @@ async fn replaying_planning_demand_rebuilds_the_sales_records_it_reads_and_the_s
         before
     );
 
-    let unknown = replay(&app, "planning");
+    let unknown = replay(&app, "planning").await;
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(!unknown.status.success(), "{unknown:?}");
     let listed = ["known: ", "sales_records", "planning_demand"];
