@@ -276,3 +276,57 @@ async fn item_names(api: &Api) -> Result<HashMap<String, String>, WalkthroughErr
         .map(|edge| (text(&edge["node"]["id"]), text(&edge["node"]["name"])))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(day: &str, item: &str, quantity: &str, orders: i64) -> Value {
+        json!({ "day": day, "itemId": item, "quantity": quantity, "unit": "piece",
+            "orderCount": orders })
+    }
+
+    fn buckets() -> Vec<Value> {
+        [
+            "2024-12-01",
+            "2024-12-01",
+            "2024-12-03",
+            "2024-12-07",
+            "2024-12-09",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, day)| bucket(day, &format!("item-{index}"), "1", 1))
+        .collect()
+    }
+
+    #[test]
+    fn the_sample_takes_the_first_days_with_demand_each_once() {
+        assert_eq!(
+            days(&buckets(), true),
+            ["2024-12-01", "2024-12-03", "2024-12-07"]
+        );
+    }
+
+    #[test]
+    fn the_sample_of_past_demand_takes_the_last_days_in_order() {
+        assert_eq!(
+            days(&buckets(), false),
+            ["2024-12-03", "2024-12-07", "2024-12-09"]
+        );
+        assert_eq!(days(&buckets()[..2], false), ["2024-12-01"]);
+    }
+
+    #[test]
+    fn a_bucket_reads_as_quantity_unit_item_name_and_orders() {
+        let names = HashMap::from([("item-1".to_owned(), "Corner Desk".to_owned())]);
+        assert_eq!(
+            describe_bucket(&bucket("2024-12-01", "item-1", "36.000", 2), &names),
+            "36 piece Corner Desk (2 orders)"
+        );
+        assert_eq!(
+            describe_bucket(&bucket("2024-12-01", "item-2", "1.5", 1), &names),
+            "1.5 piece item-2 (1 order)"
+        );
+    }
+}
