@@ -338,6 +338,12 @@ async fn a_scheduled_connection_keeps_sales_records_and_planning_demand_equal_to
     assert_read_models_match_the_sandbox(&replica, &token, &connection, &sandbox, &scope, &mapped)
         .await;
     assert!(next_run_at(&replica, &token, &connection).await.is_some());
+    let health = "query($id: ID!) { connection(id: $id) { health { state consecutiveFailures } } }";
+    let health = replica
+        .graphql(&token, health, json!({ "id": connection }))
+        .await;
+    let health = &health["data"]["connection"]["health"];
+    assert_eq!(*health, json!({ "state": "OK", "consecutiveFailures": 0 }));
     assert_schedule_kept(&db, &replica, &token, &connection, (matching, 0)).await;
 }
 
