@@ -237,7 +237,9 @@ pub trait ScheduleStore: Send + Sync {
         limit: u16,
         lease: Duration,
     ) -> Result<Vec<Claim>, ScheduleStoreError>;
-    /// The run of a claimed slot was requested at `at`: the next slot is an interval later.
+    /// The run of a claimed slot was requested and started by `at` (taken once the request
+    /// returned, so that no run is requested less than an interval after the one before):
+    /// the next slot is an interval later.
     async fn confirm(
         &self,
         connection: &ConnectionId,
@@ -354,7 +356,6 @@ impl Scheduler {
 
     async fn start(&self, claim: &Claim) -> Result<bool, ScheduleStoreError> {
         let caller = Caller::scheduler(claim.account_id.clone());
-        let at = Utc::now();
         match self
             .syncs
             .start_scheduled(&caller, claim.connection_id)
@@ -362,7 +363,7 @@ impl Scheduler {
         {
             Ok(Some(run)) => {
                 tracing::info!(connection = %claim.connection_id, run = %run, "scheduled sync requested");
-                self.store.confirm(&claim.connection_id, at).await?;
+                self.store.confirm(&claim.connection_id, Utc::now()).await?;
                 Ok(true)
             }
             Ok(None) => {

@@ -1,6 +1,7 @@
 //! `prepsync demo`, the real binary: with no configuration it starts its own PostgreSQL
-//! cluster and the sandbox, syncs and keeps serving; a second run on the same data directory
-//! continues without doubling anything; without PostgreSQL binaries it says what to install.
+//! cluster and the sandbox, syncs, prints a summary (orders per status, unmapped products,
+//! planning demand) and keeps serving; a second run on the same data directory continues
+//! without doubling anything; without PostgreSQL binaries it says what to install.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -151,6 +152,71 @@ async fn held(url: &str) -> (i64, i64) {
     (orders, events)
 }
 
+/// Sales Records per status of the demo account, as the summary names them (lower case, in
+/// the summary's order, statuses without records left out).
+async fn records_per_status(url: &str) -> String {
+    let pool = infrastructure::database::connect(url, 1).await.unwrap();
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT lower(status), count(*) FROM sales_records WHERE account_id = $1
+          GROUP BY status
+          ORDER BY array_position(ARRAY['QUOTATION', 'CONFIRMED', 'DONE', 'CANCELLED',
+                                        'REMOVED'], status)",
+    )
+    .bind("demo-kitchen")
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let counts: Vec<String> = counts
+        .into_iter()
+        .map(|(status, count)| format!("{count} {status}"))
+        .collect();
+    format!("orders per status: {}", counts.join(", "))
+}
+
+/// The days of planning demand the summary printed, each with its item quantities.
+fn demand_sample(output: &str) -> Vec<(String, Vec<String>)> {
+    let lines = output
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("planning demand"))
+        .skip(1)
+        .map(str::trim)
+        .take_while(|line| line.len() > 11 && line.as_bytes()[10] == b':');
+    lines
+        .map(|line| {
+            let (day, items) = line.split_once(": ").unwrap();
+            let items = items.split("), ").map(str::to_owned).collect();
+            (day.to_owned(), items)
+        })
+        .collect()
+}
+
+/// The summary shows the orders per status as the Sales Records hold them, and a sample of
+/// planning demand whose days have as many buckets as `planningDemand` returns for them.
+async fn assert_summary(demo: &Demo, output: &str, url: &str) {
+    let per_status = records_per_status(url).await;
+    assert!(per_status.contains(" confirmed"), "{per_status}");
+    assert!(output.contains(&per_status), "{per_status} in {output}");
+
+    let sample = demand_sample(output);
+    assert!(!sample.is_empty() && sample.len() <= 3, "{output}");
+    let query = "query($day: NaiveDate!) { planningDemand(from: $day, to: $day) { buckets { \
+                 itemId } } }";
+    for (day, items) in sample {
+        let demand = demo.graphql(query, json!({ "day": day })).await;
+        let buckets = demand["planningDemand"]["buckets"].as_array().unwrap();
+        assert_eq!(buckets.len(), items.len(), "{day}: {items:?}");
+        assert!(
+            items.iter().all(|item| item.contains(" piece ")),
+            "{items:?}"
+        );
+    }
+    assert!(
+        output.contains("lines of unmapped products from "),
+        "{output}"
+    );
+}
+
 #[tokio::test]
 async fn the_demo_syncs_on_its_own_cluster_and_a_second_run_doubles_nothing() {
     let data = DataDir::new();
@@ -166,6 +232,8 @@ async fn the_demo_syncs_on_its_own_cluster_and_a_second_run_doubles_nothing() {
     let (items, unmapped) = first.mapping().await;
     assert_eq!(items, 5);
     assert!(unmapped > 0);
+    let summary = first.process.output();
+    assert_summary(&first, &summary, &data.cluster_url()).await;
     let output = first.stop();
     assert!(output.contains("mapped by hand (mapProduct): "), "{output}");
     assert!(output.contains("created and started"), "{output}");
@@ -179,6 +247,9 @@ async fn the_demo_syncs_on_its_own_cluster_and_a_second_run_doubles_nothing() {
     assert_eq!(runs[0]["counts"]["updated"], 0, "{runs:?}");
     assert_eq!(held(&data.cluster_url()).await, (orders, events));
     assert_eq!(second.mapping().await, (items, unmapped));
+    let again = second.process.output();
+    assert_summary(&second, &again, &data.cluster_url()).await;
+    assert_eq!(demand_sample(&again), demand_sample(&summary));
     let output = second.stop();
     assert!(output.contains("reused"), "{output}");
 }
@@ -196,6 +267,7 @@ async fn the_demo_uses_database_url_when_given() {
         "{runs:?}"
     );
     assert_eq!(held(db.url()).await.0, runs[0]["counts"]["imported"]);
+    assert_summary(&demo, &demo.process.output(), db.url()).await;
     let output = demo.stop();
     assert!(output.contains("using DATABASE_URL"), "{output}");
     assert!(!data.path().join("postgres").exists());

@@ -12,8 +12,8 @@ use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
 use crate::connections::error_code;
-use crate::read_models::caught_up;
 use crate::sync_support::{connect, connect_with, sync, wait};
+use prepsync_tests::read_models::caught_up;
 
 /// Products of the sandbox catalog: 5 has internal reference `FURN_7777`, 6 has `FURN_8888`,
 /// 10 has neither.

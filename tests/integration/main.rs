@@ -8,6 +8,7 @@ pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
 mod access;
 mod connections;
 mod demo;
+mod e2e;
 mod event_log;
 mod history;
 mod kill;

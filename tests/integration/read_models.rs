@@ -5,104 +5,11 @@
 use std::time::Duration;
 
 use odoo_sandbox::{LineChanges, Sandbox, SandboxConfig};
+use prepsync_tests::read_models::{api_totals, caught_up, sandbox_totals};
 use prepsync_tests::TestApp;
-use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use crate::sync_support::{connect, sync};
-
-/// Waits until every projection has applied every event.
-pub(crate) async fn caught_up(app: &TestApp, token: &str) {
-    for _ in 0..600 {
-        let answer = app
-            .graphql(
-                token,
-                "{ projections { name position lagEvents } }",
-                json!({}),
-            )
-            .await;
-        let list = answer["data"]["projections"].as_array().cloned();
-        let list = list.unwrap_or_else(|| panic!("{answer}"));
-        if list.iter().all(|p| p["lagEvents"] == 0) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the projections did not catch up within a minute");
-}
-
-/// Orders, lines and total amounts by status, as `salesRecords` answers them page by page.
-async fn api_totals(
-    app: &TestApp,
-    token: &str,
-    connection: &Value,
-) -> Vec<(String, i64, i64, Decimal)> {
-    let mut by_status: std::collections::BTreeMap<String, (i64, i64, Decimal)> = Default::default();
-    let mut after = Value::Null;
-    let mut seen = 0;
-    loop {
-        let answer = app
-            .graphql(
-                token,
-                "query($id: ID!, $after: String) {
-                   salesRecords(filter: { connectionId: $id }, first: 200, after: $after) {
-                     totalCount pageInfo { hasNextPage endCursor }
-                     edges { node { status amountTotal lines { odooLineId } } } } }",
-                json!({ "id": connection, "after": after }),
-            )
-            .await;
-        let page = &answer["data"]["salesRecords"];
-        assert!(page.is_object(), "{answer}");
-        for edge in page["edges"].as_array().unwrap() {
-            let node = &edge["node"];
-            let entry = by_status
-                .entry(node["status"].as_str().unwrap().to_owned())
-                .or_default();
-            entry.0 += 1;
-            entry.1 += node["lines"].as_array().unwrap().len() as i64;
-            entry.2 += node["amountTotal"]
-                .as_str()
-                .map(|s| s.parse::<Decimal>().unwrap())
-                .unwrap_or_else(|| node["amountTotal"].to_string().parse().unwrap());
-            seen += 1;
-        }
-        if page["pageInfo"]["hasNextPage"] != true {
-            assert_eq!(page["totalCount"].as_i64(), Some(seen), "{answer}");
-            break;
-        }
-        after = page["pageInfo"]["endCursor"].clone();
-    }
-    by_status
-        .into_iter()
-        .map(|(status, (orders, lines, amount))| (status, orders, lines, amount.round_dp(2)))
-        .collect()
-}
-
-/// The same totals from the sandbox's own records, for the orders of the scope (confirmed
-/// or locked, or cancelled after an import).
-fn sandbox_totals(sandbox: &Sandbox, imported: &[i64]) -> Vec<(String, i64, i64, Decimal)> {
-    let control = sandbox.control();
-    let mut by_status: std::collections::BTreeMap<String, (i64, i64, Decimal)> = Default::default();
-    for id in imported {
-        let order = control.order(*id).unwrap();
-        let locked = order["locked"].as_bool().unwrap_or(false);
-        let status = match order["state"].as_str().unwrap() {
-            "sale" if locked => "DONE",
-            "sale" => "CONFIRMED",
-            "done" => "DONE",
-            "cancel" => "CANCELLED",
-            _ => "QUOTATION",
-        };
-        let entry = by_status.entry(status.to_owned()).or_default();
-        entry.0 += 1;
-        entry.1 += order["order_line"].as_array().map_or(0, Vec::len) as i64;
-        entry.2 += Decimal::try_from(order["amount_total"].as_f64().unwrap()).unwrap();
-    }
-    by_status
-        .into_iter()
-        .map(|(status, (orders, lines, amount))| (status, orders, lines, amount.round_dp(2)))
-        .collect()
-}
 
 async fn imported_ids(app: &TestApp) -> Vec<i64> {
     sqlx::query_scalar("SELECT source_order_id FROM sales_records ORDER BY 1")

@@ -8,11 +8,13 @@
 //! - [`files`]: the data directory and what it keeps between runs;
 //! - [`cluster`]: the private PostgreSQL cluster;
 //! - [`walkthrough`]: the steps taken through the GraphQL API;
+//! - [`summary`]: the figures printed once the data is in;
 //! - [`progress`]: the lines printed while it works.
 
 pub mod cluster;
 pub mod files;
 pub mod progress;
+pub mod summary;
 pub mod walkthrough;
 
 use std::net::SocketAddr;
@@ -379,7 +381,7 @@ async fn walk_through(api: &Api, sandbox: &Sandbox, progress: &Progress) -> anyh
     }
 
     progress.step("Summary");
-    for line in walkthrough::summary(api, &connection, &run).await? {
+    for line in summary::summary(api, &connection, &run).await? {
         progress.detail(&line);
     }
     Ok(())

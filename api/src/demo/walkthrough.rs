@@ -1,7 +1,7 @@
 //! What the demo does through the product's own GraphQL API, with an admin token, exactly as a
 //! client would (the requests go through the service's router, token check included): set up
-//! the account, create or find the connection to the sandbox, test it, sync it, map products
-//! and read the summary.
+//! the account, create or find the connection to the sandbox, test it, sync it and map
+//! products. The summary read afterwards is in [`super::summary`].
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -420,56 +420,8 @@ pub async fn map_products(api: &Api, connection_id: &str) -> Result<Mapping, Wal
     })
 }
 
-/// The summary printed once the data is in: what the last run did, and the products still
-/// to map.
-///
-/// TODO(#6): add the orders per status (`salesRecords` totals) and a sample of planning
-/// demand (`planningDemand`) once the read models of #5 are in the build.
-pub async fn summary(
-    api: &Api,
-    connection_id: &str,
-    run: &Value,
-) -> Result<Vec<String>, WalkthroughError> {
-    let mut lines = vec![format!("last sync: {}", describe_counts(&run["counts"]))];
-    lines.push(unmapped_products(api, connection_id).await?);
-    Ok(lines)
-}
-
-/// How many products are unmapped, naming the most ordered.
-async fn unmapped_products(api: &Api, connection_id: &str) -> Result<String, WalkthroughError> {
-    let query = "query($id: ID!) { unmappedProducts(connectionId: $id, first: 3) { totalCount \
-                 edges { node { name lineCount } } } }";
-    let data = api
-        .call(
-            "listing unmapped products",
-            query,
-            json!({ "id": connection_id }),
-        )
-        .await?;
-    let list = &data["unmappedProducts"];
-    let total = list["totalCount"].as_i64().unwrap_or(0);
-    let top: Vec<String> = list["edges"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            format!(
-                "{} ({} lines)",
-                text(&e["node"]["name"]),
-                e["node"]["lineCount"]
-            )
-        })
-        .collect();
-    Ok(match total {
-        0 => "unmapped products: none".to_owned(),
-        _ => format!(
-            "unmapped products: {total}, most ordered: {}",
-            top.join(", ")
-        ),
-    })
-}
-
-fn text(value: &Value) -> String {
+/// A JSON value as text: strings as they are, `unknown` for null.
+pub(super) fn text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Null => "unknown".to_owned(),
