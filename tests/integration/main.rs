@@ -13,6 +13,7 @@ mod kill;
 mod mapping;
 mod process;
 mod read_models;
+mod read_models_input;
 mod scheduler;
 mod scheduler_process;
 mod schema;
