@@ -12,6 +12,7 @@ mod event_log;
 mod kill;
 mod mapping;
 mod process;
+mod projection_runtime;
 mod read_models;
 mod read_models_input;
 mod scheduler;

@@ -1,0 +1,154 @@
+//! The projection runtime against events written straight into the store: streams whose
+//! writers interleave.
+
+use std::time::Duration;
+
+use domain::ids::ConnectionId;
+use domain::sales_order::{
+    ImportedLine, ImportedOrder, LineKind, OrderEvent, OrderStatus, ProductRef, RecordedBy,
+};
+use domain::sync_run::SyncRunId;
+use prepsync_tests::TestDatabase;
+use projections::{ProjectionError, SalesRecords};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+
+const DIGEST: &str = "0123456789abcdef0123456789abcdef";
+
+fn stream(order: i64) -> String {
+    format!("acme:{DIGEST}:{order}")
+}
+
+fn line(id: i64) -> ImportedLine {
+    ImportedLine {
+        source_line_id: id,
+        kind: LineKind::Product,
+        product: Some(ProductRef {
+            id: 7,
+            name: "Bread".into(),
+            internal_reference: None,
+            barcode: None,
+        }),
+        description: format!("line {id}"),
+        quantity: Decimal::ONE,
+        unit: None,
+        product_unit: None,
+        unit_factor: Some(Decimal::ONE),
+        unit_price: Decimal::ONE,
+        discount: Decimal::ZERO,
+        subtotal: Decimal::ONE,
+    }
+}
+
+fn order(id: i64, total: i64, lines: usize) -> Box<ImportedOrder> {
+    Box::new(ImportedOrder {
+        source_order_id: id,
+        number: format!("S{id}"),
+        order_date: None,
+        customer: None,
+        customer_reference: None,
+        status: OrderStatus::Confirmed,
+        source_state: "sale".into(),
+        locked: false,
+        commitment_date: None,
+        expected_date: None,
+        currency: Some("EUR".into()),
+        amount_untaxed: None,
+        amount_total: Decimal::from(total),
+        company: None,
+        lines: (1..=lines as i64).map(line).collect(),
+    })
+}
+
+fn by() -> RecordedBy {
+    RecordedBy {
+        run_id: SyncRunId::new(),
+        connection_id: ConnectionId::new(),
+    }
+}
+
+fn imported(order: Box<ImportedOrder>) -> Value {
+    let fingerprint = order.fingerprint();
+    serde_json::to_value(OrderEvent::OrderImported {
+        by: by(),
+        order,
+        fingerprint,
+    })
+    .unwrap()
+}
+
+fn updated(order: Box<ImportedOrder>) -> Value {
+    let fingerprint = order.fingerprint();
+    serde_json::to_value(OrderEvent::OrderUpdated {
+        by: by(),
+        order,
+        fingerprint,
+    })
+    .unwrap()
+}
+
+async fn append(conn: &mut PgConnection, order: i64, sequence: i64, payload: Value) -> i64 {
+    let event_type = payload
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_else(|| "OrderImported".into());
+    sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('sales_order', $1, $2, $3, '1', $4, $5) RETURNING global_position",
+    )
+    .bind(stream(order))
+    .bind(sequence)
+    .bind(event_type)
+    .bind(payload)
+    .bind(json!({"account_id": "acme", "actor": "system", "correlation_id": "c", "recorded_at": "t"}))
+    .fetch_one(conn)
+    .await
+    .unwrap()
+}
+
+/// Steps until every committed event is applied, or the first error. Events wait for
+/// transactions of tests running beside this one, so an empty step is retried for a while.
+async fn drain(db: &TestDatabase, batch: i64) -> Result<usize, ProjectionError> {
+    let mut applied = 0;
+    for _ in 0..3_000 {
+        applied += projections::step(db.pool(), &SalesRecords, batch).await?;
+        let status = projections::status(db.pool()).await?;
+        if status.iter().all(|s| s.lag_events == 0) {
+            return Ok(applied);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the projection did not catch up within a minute");
+}
+
+async fn total(db: &TestDatabase, order: i64) -> Option<Decimal> {
+    sqlx::query_scalar("SELECT amount_total FROM sales_records WHERE record_id = $1")
+        .bind(stream(order))
+        .fetch_optional(db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_event_whose_writer_took_its_transaction_id_first_does_not_undo_a_later_one() {
+    let db = TestDatabase::create().await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    append(&mut conn, 1, 1, imported(order(1, 10, 1))).await;
+
+    // The second writer locks its run row first, as a sync batch does, so its transaction id
+    // is older than the first writer's, then extends the stream after the first commits.
+    let mut second = db.pool().begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *second)
+        .await
+        .unwrap();
+    let mut first = db.pool().begin().await.unwrap();
+    append(&mut first, 1, 2, updated(order(1, 20, 1))).await;
+    first.commit().await.unwrap();
+    append(&mut second, 1, 3, updated(order(1, 30, 1))).await;
+    second.commit().await.unwrap();
+
+    drain(&db, 100).await.unwrap();
+    assert_eq!(total(&db, 1).await, Some(Decimal::from(30)));
+}
