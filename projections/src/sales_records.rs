@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use domain::account::AccountEvent;
-use domain::sales_order::{ImportedOrder, LineKind, OrderEvent, OrderStatus, RecordedBy};
+use domain::sales_order::{
+    ImportedLine, ImportedOrder, LineKind, OrderEvent, OrderStatus, RecordedBy,
+};
 use infrastructure::event_log::RecordedEvent;
 use sqlx::{Postgres, Transaction};
 
@@ -231,21 +233,34 @@ async fn upsert_order(
         .bind(&event.aggregate_id)
         .execute(&mut **tx)
         .await?;
-    if order.lines.is_empty() {
-        return Ok(());
+    let numbered: Vec<(usize, &ImportedLine)> = order.lines.iter().enumerate().collect();
+    for chunk in numbered.chunks(LINES_PER_STATEMENT) {
+        insert_lines(tx, event, &digest, chunk).await?;
     }
+    Ok(())
+}
+
+/// Lines written by one statement: 20 parameters each, well under PostgreSQL's 65,535.
+const LINES_PER_STATEMENT: usize = 1_000;
+
+async fn insert_lines(
+    tx: &mut Transaction<'_, Postgres>,
+    event: &RecordedEvent,
+    digest: &str,
+    lines: &[(usize, &ImportedLine)],
+) -> Result<(), ProjectionError> {
     let mut builder = sqlx::QueryBuilder::<Postgres>::new(
         "INSERT INTO sales_record_lines (record_id, source_line_id, account_id, source_digest,
              position, kind, product_id, product_name, internal_reference, barcode, description,
              quantity, unit_id, unit_name, product_unit_id, product_unit_name, unit_factor,
              unit_price, discount, subtotal) ",
     );
-    builder.push_values(order.lines.iter().enumerate(), |mut row, (index, line)| {
+    builder.push_values(lines, |mut row, &(index, line)| {
         let product = line.product.as_ref();
         row.push_bind(&event.aggregate_id)
             .push_bind(line.source_line_id)
             .push_bind(&event.account_id)
-            .push_bind(&digest)
+            .push_bind(digest)
             .push_bind(i32::try_from(index).unwrap_or(i32::MAX))
             .push_bind(kind_text(line.kind))
             .push_bind(product.map(|p| p.id))

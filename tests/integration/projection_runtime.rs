@@ -1,5 +1,5 @@
 //! The projection runtime against events written straight into the store: streams whose
-//! writers interleave.
+//! writers interleave and orders larger than one statement holds.
 
 use std::time::Duration;
 
@@ -151,4 +151,18 @@ async fn a_stream_event_whose_writer_took_its_transaction_id_first_does_not_undo
 
     drain(&db, 100).await.unwrap();
     assert_eq!(total(&db, 1).await, Some(Decimal::from(30)));
+}
+
+#[tokio::test]
+async fn an_order_with_more_lines_than_one_statement_binds_is_projected_whole() {
+    let db = TestDatabase::create().await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    append(&mut conn, 1, 1, imported(order(1, 10, 4_000))).await;
+
+    drain(&db, 100).await.unwrap();
+    let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM sales_record_lines")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(lines, 4_000);
 }
