@@ -1,5 +1,5 @@
 //! The projection runtime against events written straight into the store: streams whose
-//! writers interleave and orders larger than one statement holds.
+//! writers interleave, events it cannot read, and orders larger than one statement holds.
 
 use std::time::Duration;
 
@@ -165,4 +165,24 @@ async fn an_order_with_more_lines_than_one_statement_binds_is_projected_whole() 
         .await
         .unwrap();
     assert_eq!(lines, 4_000);
+}
+
+#[tokio::test]
+async fn an_unreadable_event_stops_the_projection_right_before_it_and_names_its_position() {
+    let db = TestDatabase::create().await;
+    let mut conn = db.pool().acquire().await.unwrap();
+    append(&mut conn, 1, 1, imported(order(1, 10, 1))).await;
+    let bad = append(&mut conn, 2, 1, json!({"OrderImported": {"by": "nobody"}})).await;
+    append(&mut conn, 3, 1, imported(order(3, 30, 1))).await;
+
+    let error = drain(&db, 100).await.unwrap_err();
+    assert!(
+        matches!(error, ProjectionError::Malformed { position, .. } if position == bad),
+        "{error}"
+    );
+    assert_eq!(total(&db, 1).await, Some(Decimal::from(10)));
+    assert_eq!(total(&db, 3).await, None);
+    let again = projections::step(db.pool(), &SalesRecords, 100).await;
+    assert!(matches!(again, Err(ProjectionError::Malformed { .. })));
+    assert_eq!(total(&db, 1).await, Some(Decimal::from(10)));
 }
