@@ -73,6 +73,10 @@ fn refusal(answer: &Value) -> (String, String) {
     (code.to_owned(), field.to_owned())
 }
 
+fn not_found(field: &str) -> (String, String) {
+    ("NOT_FOUND".to_owned(), field.to_owned())
+}
+
 fn validation(field: &str) -> (String, String) {
     ("VALIDATION".to_owned(), field.to_owned())
 }
@@ -114,7 +118,11 @@ async fn text_postgresql_cannot_store_is_refused_by_field_not_failed_as_internal
         json!({"id": "x\u{0}"}),
     )
     .await;
-    assert_eq!(refusal(&connection).0, "NOT_FOUND", "{connection}");
+    assert_eq!(
+        refusal(&connection),
+        not_found("filter.connectionId"),
+        "{connection}"
+    );
     let one = app
         .graphql(
             &token,
@@ -232,7 +240,11 @@ async fn another_accounts_records_and_connections_are_not_found() {
         json!({"id": connection}),
     )
     .await;
-    assert_eq!(refusal(&by_connection).0, "NOT_FOUND", "{by_connection}");
+    assert_eq!(
+        refusal(&by_connection),
+        not_found("filter.connectionId"),
+        "{by_connection}"
+    );
     let unknown = list(
         &app,
         &token,
@@ -240,7 +252,11 @@ async fn another_accounts_records_and_connections_are_not_found() {
         json!({"id": uuid::Uuid::new_v4().to_string()}),
     )
     .await;
-    assert_eq!(refusal(&unknown).0, "NOT_FOUND", "{unknown}");
+    assert_eq!(
+        refusal(&unknown),
+        not_found("filter.connectionId"),
+        "{unknown}"
+    );
     let all = list(&app, &token, "", json!({})).await;
     assert_eq!(all["data"]["salesRecords"]["totalCount"], 0, "{all}");
 }

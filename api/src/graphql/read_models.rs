@@ -8,10 +8,11 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::ids::ConnectionId;
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use super::errors::{invalid, ErrorCode, GqlResult};
+use super::errors::{invalid, not_found, ErrorCode, GqlResult};
 use super::query::{caller, page_size};
 use super::types::TotalCount;
 
@@ -284,7 +285,13 @@ fn check_filter(filter: &SalesRecordFilter) -> Result<()> {
 /// The source digest of one of the account's connections (deleted ones too); NOT_FOUND for
 /// anything else.
 async fn connection_source(pool: &PgPool, account: &str, id: &ID) -> Result<String> {
-    let id = super::query::connection_id(id)?;
+    let unknown = || {
+        not_found(
+            "filter.connectionId",
+            "use the id of one of your account's connections",
+        )
+    };
+    let id = ConnectionId::parse(id.as_str()).ok_or_else(unknown)?;
     let digest: Option<String> = sqlx::query_scalar(
         "SELECT substr(encode(sha256(convert_to(source_key, 'UTF8')), 'hex'), 1, 32)
            FROM connection_registry WHERE connection_id = $1 AND account_id = $2",
@@ -294,7 +301,7 @@ async fn connection_source(pool: &PgPool, account: &str, id: &ID) -> Result<Stri
     .fetch_optional(pool)
     .await
     .map_err(db)?;
-    digest.ok_or(AppError::NotFound).gql()
+    digest.ok_or_else(unknown)
 }
 
 fn push_filter(
