@@ -186,3 +186,108 @@ async fn an_unreadable_event_stops_the_projection_right_before_it_and_names_its_
     assert!(matches!(again, Err(ProjectionError::Malformed { .. })));
     assert_eq!(total(&db, 1).await, Some(Decimal::from(10)));
 }
+
+/// Records every event it is handed in a table whose key refuses a second application.
+#[derive(Debug)]
+struct Probe;
+
+#[async_trait::async_trait]
+impl projections::Projection for Probe {
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        event: &infrastructure::event_log::RecordedEvent,
+    ) -> Result<(), ProjectionError> {
+        sqlx::query("INSERT INTO probe_applied (position) VALUES ($1)")
+            .bind(event.global_position)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    ) -> Result<(), ProjectionError> {
+        sqlx::query("DELETE FROM probe_applied")
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A replica's runner: steps until told to stop, then until caught up; any error fails.
+async fn replica(pool: sqlx::PgPool, stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let applied = projections::step(&pool, &Probe, 7).await.unwrap();
+        if applied == 0 && *stop.borrow() {
+            return;
+        }
+        if applied == 0 {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_and_a_replay_beside_concurrent_writers_apply_every_event_exactly_once() {
+    let db = TestDatabase::create().await;
+    sqlx::query("CREATE TABLE probe_applied (position bigint PRIMARY KEY)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let replicas: Vec<_> = (0..2)
+        .map(|_| tokio::spawn(replica(db.pool().clone(), stopped.clone())))
+        .collect();
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let pool = db.pool().clone();
+            tokio::spawn(async move {
+                for n in 0..60 {
+                    let mut tx = pool.begin().await.unwrap();
+                    append(&mut tx, w * 1_000 + n, 1, json!({})).await;
+                    tokio::time::sleep(Duration::from_millis((n % 4) as u64)).await;
+                    tx.commit().await.unwrap();
+                    if w == 0 && n == 30 {
+                        projections::replay(&pool, &Probe).await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    for _ in 0..3_000 {
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM probe_applied")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if applied == written {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    for replica in replicas {
+        replica.await.unwrap();
+    }
+    let missing: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events e
+          WHERE NOT EXISTS (SELECT 1 FROM probe_applied p WHERE p.position = e.global_position)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(missing, 0, "events skipped");
+}
