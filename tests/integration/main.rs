@@ -8,6 +8,7 @@ pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
 mod access;
 mod connections;
 mod demo;
+mod demo_cluster;
 mod event_log;
 mod kill;
 mod mapping;
