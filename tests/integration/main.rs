@@ -6,6 +6,7 @@
 pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
 
 mod access;
+mod connection_deletion;
 mod connections;
 mod demo;
 mod demo_cluster;
