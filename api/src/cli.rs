@@ -56,7 +56,8 @@ enum Command {
     /// Rebuild one projection from the first event (safe while the service runs: its runners
     /// rebuild it; this command empties it and resets its checkpoint in one transaction).
     Replay {
-        /// The projection, e.g. sales_records.
+        /// The projection, e.g. sales_records; a view's name (planning_demand) replays the
+        /// projection it reads.
         projection: String,
         #[command(flatten)]
         database: DatabaseConfig,
@@ -150,15 +151,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             keys,
         } => rotate_key(config, keys).await,
         Command::Replay {
-            projection,
+            projection: name,
             database: config,
         } => {
-            let projection = projections::by_name(&projection)?;
+            let projection = projections::by_name(&name)?;
             let pool = database::connect(&config.url, 2)
                 .await
                 .context("cannot reach the database")?;
             database::migrate(&pool).await.context("migration failed")?;
             projections::replay(&pool, projection.as_ref()).await?;
+            if projection.name() != name.as_str() {
+                println!("{name} is a view over {}", projection.name());
+            }
             println!(
                 "{} reset; running services rebuild it from the first event",
                 projection.name()

@@ -7,14 +7,17 @@
 //! - [`runtime`]: the runner loop, one batch step, lag and replay from zero.
 //! - [`sales_records`]: Sales Records and their lines from the order streams, with delivery
 //!   days in the account's time zone.
+//! - [`planning_demand`]: production-planning demand, SQL views over the Sales Records tables
+//!   and the product mapping (a [`View`]: no checkpoint of its own), and how it is read.
 //!
-//! Planning demand and sync history are not projections of their own yet (TODO(#5)).
+//! Sync history is not a projection yet (TODO(#5)).
 
+pub mod planning_demand;
 pub mod runtime;
 pub mod sales_records;
 
 pub use runtime::{
-    all, by_name, replay, spawn_runners, status, step, Projection, ProjectionError,
-    ProjectionStatus, RunnerSettings,
+    all, by_name, replay, spawn_runners, status, step, views, Projection, ProjectionError,
+    ProjectionStatus, RunnerSettings, View,
 };
 pub use sales_records::SalesRecords;

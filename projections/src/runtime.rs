@@ -29,9 +29,14 @@ pub enum ProjectionError {
         /// What is wrong.
         reason: String,
     },
-    /// No projection has this name.
-    #[error("no projection named {0:?}; known: sales_records")]
-    Unknown(String),
+    /// No projection or view has this name.
+    #[error("no projection named {name:?}; known: {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The names there are, comma-separated.
+        known: String,
+    },
 }
 
 /// A read model fed from the event log.
@@ -56,12 +61,45 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![Arc::new(crate::sales_records::SalesRecords)]
 }
 
-/// The projection with this name.
+/// A read model made of SQL views over a projection's tables: it has no checkpoint of its
+/// own, so its position and lag are those of the projection it reads, and replaying that
+/// projection rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    /// Its name, listed beside the projections.
+    pub name: &'static str,
+    /// The projection whose tables it reads.
+    pub reads: &'static str,
+}
+
+/// Every read model that is a view over a projection.
+pub fn views() -> Vec<View> {
+    vec![View {
+        name: crate::planning_demand::NAME,
+        reads: crate::planning_demand::READS,
+    }]
+}
+
+/// The projection with this name; for a view's name, the projection it reads.
 pub fn by_name(name: &str) -> Result<Arc<dyn Projection>, ProjectionError> {
+    let wanted = views()
+        .into_iter()
+        .find(|v| v.name == name)
+        .map_or(name, |v| v.reads);
     all()
         .into_iter()
-        .find(|p| p.name() == name)
-        .ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
+        .find(|p| p.name() == wanted)
+        .ok_or_else(|| ProjectionError::Unknown {
+            name: name.to_owned(),
+            known: known_names().join(", "),
+        })
+}
+
+fn known_names() -> Vec<&'static str> {
+    let projections = all().into_iter().map(|p| p.name());
+    projections
+        .chain(views().into_iter().map(|v| v.name))
+        .collect()
 }
 
 /// Locks the projection's checkpoint row, creating it first if needed; `None` when another
@@ -192,10 +230,27 @@ pub struct ProjectionStatus {
     pub lag_events: i64,
     /// Seconds since the oldest event not applied yet was recorded (0 when caught up).
     pub lag_seconds: f64,
+    /// For a [`View`], the projection it reads, whose position and lag these are.
+    pub view_of: Option<String>,
 }
 
-/// Every projection's position and lag.
+/// Every projection's position and lag, then every view's (its projection's).
 pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+    let mut out = projection_status(pool).await?;
+    for view in views() {
+        let Some(read) = out.iter().find(|s| s.name == view.reads) else {
+            continue;
+        };
+        out.push(ProjectionStatus {
+            name: view.name.to_owned(),
+            view_of: Some(view.reads.to_owned()),
+            ..read.clone()
+        });
+    }
+    Ok(out)
+}
+
+async fn projection_status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
     let mut out = Vec::new();
     for projection in all() {
         let row: Option<(i64, i64)> = sqlx::query_as(
@@ -221,6 +276,7 @@ pub async fn status(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionEr
             position,
             lag_events,
             lag_seconds,
+            view_of: None,
         });
     }
     Ok(out)
@@ -236,8 +292,7 @@ pub struct RunnerSettings {
 }
 
 /// Spawns one runner task per projection: batches back to back while behind, then a pause of
-/// `poll_interval`; lag is logged when it changes from caught up to behind and every minute
-/// while behind.
+/// `poll_interval`; while catching up, the lag is logged at most every 10 seconds.
 pub fn spawn_runners(pool: PgPool, settings: RunnerSettings) -> Vec<tokio::task::JoinHandle<()>> {
     all()
         .into_iter()
@@ -350,5 +405,28 @@ async fn log_lag(pool: &PgPool, name: &str, applied: usize) {
                 "projection catching up"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_views_name_stands_for_the_projection_it_reads() {
+        assert_eq!(by_name("planning_demand").unwrap().name(), "sales_records");
+        assert_eq!(by_name("sales_records").unwrap().name(), "sales_records");
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_the_names_there_are() {
+        let error = by_name("planning").unwrap_err().to_string();
+        assert!(error.contains("\"planning\""), "{error}");
+        for known in known_names() {
+            assert!(error.contains(known), "{error}");
+        }
+        assert!(known_names().contains(&"planning_demand"));
     }
 }

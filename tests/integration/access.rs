@@ -90,6 +90,11 @@ fn operations() -> Vec<Case> {
             allowed: &["admin", "member", "planner", "auditor"],
         },
         Case {
+            name: "planningDemand",
+            document: "{ planningDemand(from: \"2026-12-01\", to: \"2026-12-31\") { buckets { itemId } unmappedLines unconvertedLines } }",
+            allowed: &["admin", "planner"],
+        },
+        Case {
             name: "projections",
             document: "{ projections { name position lagEvents lagSeconds } }",
             allowed: ADMIN,

@@ -13,6 +13,7 @@ mod demo_cluster;
 mod event_log;
 mod kill;
 mod mapping;
+mod planning;
 mod process;
 mod projection_runtime;
 mod read_models;

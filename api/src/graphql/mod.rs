@@ -3,6 +3,7 @@
 mod errors;
 mod mapping;
 mod mutation;
+mod planning;
 mod query;
 mod read_models;
 mod schedule;
@@ -23,6 +24,7 @@ pub struct QueryRoot(
     query::ConnectionQuery,
     mapping::MappingQuery,
     read_models::ReadModelQuery,
+    planning::PlanningQuery,
 );
 
 /// The mutation root, built like the query root.

@@ -1,5 +1,6 @@
 //! Read-model queries: Sales Records and projection status, read from the tables the
 //! projections keep (see docs/read-models.md). Every query is scoped to the caller's account.
+//! Planning demand has its own module, `planning`.
 
 use application::access::Operation;
 use application::AppError;
@@ -481,37 +482,11 @@ pub struct ProjectionInfo {
     pub lag_events: i64,
     /// Seconds since the oldest event not applied yet was recorded.
     pub lag_seconds: f64,
+    /// For a read model made of SQL views over another projection's tables (e.g.
+    /// `planning_demand` over `sales_records`), that projection: position and lag are its.
+    /// Null for a projection with its own checkpoint.
+    pub view_of: Option<String>,
 }
-
-/// Demand of one item on one delivery day.
-#[derive(Debug, Clone, SimpleObject, sqlx::FromRow)]
-pub struct DemandBucket {
-    /// The PrepStation item.
-    #[graphql(name = "itemId")]
-    pub item_id: String,
-    /// The delivery day, in the account's time zone.
-    pub day: NaiveDate,
-    /// Quantity in the item's unit: line quantity × line unit factor × mapping factor.
-    pub quantity: Decimal,
-    /// The item's unit.
-    pub unit: String,
-    /// Orders contributing.
-    pub order_count: i64,
-}
-
-/// Production-planning demand over a range of delivery days.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct PlanningDemand {
-    /// Demand per item and day, by day then item.
-    pub buckets: Vec<DemandBucket>,
-    /// Product lines in the range whose product has no item: not counted.
-    pub unmapped_lines: i64,
-    /// Mapped lines in the range whose unit cannot be converted: reported, not guessed.
-    pub unconverted_lines: i64,
-}
-
-/// The longest range `planningDemand` accepts, in days.
-const MAX_DEMAND_DAYS: i64 = 366;
 
 /// Queries on the read models.
 #[derive(Debug, Default)]
@@ -601,66 +576,6 @@ impl ReadModelQuery {
             .gql()
     }
 
-    /// Demand for production planning from confirmed and done orders in scope, by delivery
-    /// day (`from` to `to`, both included, at most 366 days) and item; `itemIds` narrows it
-    /// to these items. The mapping is applied as it stands now.
-    #[graphql(complexity = 100)]
-    async fn planning_demand(
-        &self,
-        ctx: &Context<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
-        item_ids: Option<Vec<ID>>,
-    ) -> Result<PlanningDemand> {
-        let caller = caller(ctx)?;
-        caller.require(Operation::ReadPlanning).gql()?;
-        if to < from {
-            return Err(invalid("to", "must be on or after from"));
-        }
-        if (to - from).num_days() >= MAX_DEMAND_DAYS {
-            return Err(invalid(
-                "to",
-                "must be at most 366 days after from; ask in parts",
-            ));
-        }
-        let pool = &reads(ctx)?.pool;
-        let account = caller.account_id.to_string();
-        let items: Option<Vec<String>> =
-            item_ids.map(|ids| ids.into_iter().map(|id| id.0).collect());
-        let buckets: Vec<DemandBucket> = sqlx::query_as(
-            "SELECT item_id, day, quantity, unit, order_count FROM planning_demand
-              WHERE account_id = $1 AND day BETWEEN $2 AND $3
-                AND ($4::text[] IS NULL OR item_id = ANY($4))
-              ORDER BY day, item_id",
-        )
-        .bind(&account)
-        .bind(from)
-        .bind(to)
-        .bind(&items)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?;
-        let (unmapped_lines, unconverted_lines): (i64, i64) = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE item_id IS NULL),
-                    count(*) FILTER (WHERE item_id IS NOT NULL AND item_quantity IS NULL
-                                     AND ($4::text[] IS NULL OR item_id = ANY($4)))
-               FROM planning_demand_lines
-              WHERE account_id = $1 AND day BETWEEN $2 AND $3",
-        )
-        .bind(&account)
-        .bind(from)
-        .bind(to)
-        .bind(&items)
-        .fetch_one(pool)
-        .await
-        .map_err(db)?;
-        Ok(PlanningDemand {
-            buckets,
-            unmapped_lines,
-            unconverted_lines,
-        })
-    }
-
     /// Every projection's position and lag. Admins only.
     #[graphql(complexity = 50)]
     async fn projections(&self, ctx: &Context<'_>) -> Result<Vec<ProjectionInfo>> {
@@ -678,6 +593,7 @@ impl ReadModelQuery {
                 position: s.position,
                 lag_events: s.lag_events,
                 lag_seconds: s.lag_seconds,
+                view_of: s.view_of,
             })
             .collect())
     }

@@ -7,7 +7,7 @@
 //!
 //! Each order has its own event stream, so loading or extending one never replays another's.
 //!
-//! TODO(#4): the batched import that applies these decisions.
+//! The batched import that applies these decisions is `application::sync`.
 
 mod decision;
 mod events;

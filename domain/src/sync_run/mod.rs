@@ -3,8 +3,8 @@
 //! committed batch adds to its counts.
 //!
 //! The decisions are pure: the sync engine records these events through its own write path,
-//! together with the order events of each batch and the source's cursor, in one transaction.
-//! TODO(#4): that engine, its store and the GraphQL operations.
+//! together with the order events of each batch and the source's cursor, in one transaction
+//! (`application::sync` runs it; `infrastructure::sync_store` writes it).
 
 mod aggregate;
 mod events;
