@@ -82,11 +82,13 @@ pub struct PolicyConfig {
     /// Accept Odoo URLs on loopback, private and link-local addresses.
     #[arg(long = "allow-private-networks", env = "PREPSYNC_ALLOW_PRIVATE_NETWORKS", value_parser = BoolishValueParser::new(), default_value = "false")]
     pub allow_private_networks: bool,
-    /// The shortest schedule interval a connection may have, in seconds.
+    /// The shortest schedule interval a connection may have, in seconds (1 to seven days).
     #[arg(
         long = "min-interval-seconds",
         env = "PREPSYNC_MIN_INTERVAL_SECONDS",
-        default_value_t = 60
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u32)
+            .range(1..=i64::from(domain::connection::SyncInterval::MAX_SECONDS))
     )]
     pub min_interval_seconds: u32,
 }
@@ -222,4 +224,36 @@ pub struct ServeConfig {
     pub odoo: OdooConfig,
     #[command(flatten)]
     pub scheduler: SchedulerConfig,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Policy {
+        #[command(flatten)]
+        policy: PolicyConfig,
+    }
+
+    fn parse(minimum: &str) -> Result<Policy, clap::Error> {
+        Policy::try_parse_from(["prepsync", "--min-interval-seconds", minimum])
+    }
+
+    #[test]
+    fn a_minimum_interval_of_zero_or_beyond_seven_days_is_refused_naming_the_setting() {
+        for refused in ["0", "604801"] {
+            let error = parse(refused).unwrap_err().to_string();
+            assert!(error.contains("--min-interval-seconds"), "{error}");
+        }
+        assert_eq!(parse("1").unwrap().policy.min_interval_seconds, 1);
+        assert_eq!(
+            parse("604800").unwrap().policy.min_interval_seconds,
+            604_800
+        );
+    }
 }

@@ -133,12 +133,47 @@ async fn lock_checkpoint(
 }
 
 /// Applies the next batch of at most `batch` events; returns how many were applied (0 when
-/// caught up or another replica holds the batch).
+/// caught up or another replica holds the batch). When an event cannot be applied, the
+/// events before it are applied and checkpointed on their own and the error names the one
+/// that failed: the projection stops right before it.
 pub async fn step(
     pool: &PgPool,
     projection: &dyn Projection,
     batch: i64,
 ) -> Result<usize, ProjectionError> {
+    match apply_batch(pool, projection, batch).await {
+        Ok(applied) => Ok(applied),
+        Err(Stopped { at: 0, error }) => Err(error),
+        Err(Stopped { at, error }) => {
+            let before = i64::try_from(at).unwrap_or(i64::MAX);
+            apply_batch(pool, projection, before)
+                .await
+                .map_err(|stopped| stopped.error)?;
+            Err(error)
+        }
+    }
+}
+
+/// A batch that failed at its `at`-th event (0: before any was applied).
+struct Stopped {
+    at: usize,
+    error: ProjectionError,
+}
+
+impl From<sqlx::Error> for Stopped {
+    fn from(error: sqlx::Error) -> Self {
+        Self {
+            at: 0,
+            error: error.into(),
+        }
+    }
+}
+
+async fn apply_batch(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    batch: i64,
+) -> Result<usize, Stopped> {
     let mut tx = pool.begin().await?;
     let Some(after) = lock_checkpoint(&mut tx, projection.name(), false).await? else {
         return Ok(0);
@@ -147,8 +182,11 @@ pub async fn step(
     let Some(last) = events.last() else {
         return Ok(0);
     };
-    for event in &events {
-        projection.apply(&mut tx, event).await?;
+    for (at, event) in events.iter().enumerate() {
+        projection
+            .apply(&mut tx, event)
+            .await
+            .map_err(|error| Stopped { at, error })?;
     }
     let to = last.checkpoint();
     sqlx::query(
@@ -270,8 +308,13 @@ pub fn spawn_runners(pool: PgPool, settings: RunnerSettings) -> Vec<tokio::task:
 
 async fn run(pool: PgPool, projection: Arc<dyn Projection>, settings: RunnerSettings) {
     let mut last_log = std::time::Instant::now();
+    let mut failing: Option<Failing> = None;
     loop {
-        match step(&pool, projection.as_ref(), settings.batch).await {
+        let result = step(&pool, projection.as_ref(), settings.batch).await;
+        if result.is_ok() && failing.take().is_some() {
+            tracing::info!(projection = projection.name(), "projection resumed");
+        }
+        match result {
             Ok(0) => tokio::time::sleep(settings.poll_interval).await,
             Ok(applied) => {
                 if last_log.elapsed() >= Duration::from_secs(10) {
@@ -280,10 +323,76 @@ async fn run(pool: PgPool, projection: Arc<dyn Projection>, settings: RunnerSett
                 }
             }
             Err(error) => {
-                tracing::warn!(projection = projection.name(), error = %error, "projection batch failed");
-                tokio::time::sleep(settings.poll_interval.max(Duration::from_secs(1))).await;
+                let delay = Failing::note(&mut failing, projection.name(), &error, settings);
+                tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+/// A projection that keeps failing: retried with a doubling pause up to a minute, logged
+/// when the failure starts or changes and then once a minute, not at every retry.
+#[derive(Debug)]
+struct Failing {
+    message: String,
+    since: std::time::Instant,
+    logged: std::time::Instant,
+    delay: Duration,
+}
+
+impl Failing {
+    const MAX_DELAY: Duration = Duration::from_secs(60);
+
+    /// Records one more failure, logs it if due, and returns the pause before the retry.
+    fn note(
+        failing: &mut Option<Self>,
+        name: &str,
+        error: &ProjectionError,
+        settings: RunnerSettings,
+    ) -> Duration {
+        let message = error.to_string();
+        let now = std::time::Instant::now();
+        let state = match failing.take() {
+            Some(mut same) if same.message == message => {
+                same.delay = (same.delay * 2).min(Self::MAX_DELAY);
+                if now - same.logged >= Self::MAX_DELAY {
+                    same.logged = now;
+                    log_failure(name, error, (now - same.since).as_secs());
+                }
+                same
+            }
+            _ => {
+                log_failure(name, error, 0);
+                Self {
+                    message,
+                    since: now,
+                    logged: now,
+                    delay: settings.poll_interval.max(Duration::from_secs(1)),
+                }
+            }
+        };
+        let delay = state.delay;
+        *failing = Some(state);
+        delay
+    }
+}
+
+fn log_failure(name: &str, error: &ProjectionError, failing_seconds: u64) {
+    match error {
+        ProjectionError::Malformed { position, .. } => tracing::error!(
+            projection = name,
+            position,
+            failing_seconds,
+            error = %error,
+            "projection stopped before an event it cannot apply; it retries, and a release \
+             that reads the event lets it go on"
+        ),
+        _ => tracing::warn!(
+            projection = name,
+            failing_seconds,
+            error = %error,
+            "projection batch failed; retrying"
+        ),
     }
 }
 

@@ -4,7 +4,9 @@
 
 use async_trait::async_trait;
 use domain::account::AccountEvent;
-use domain::sales_order::{ImportedOrder, LineKind, OrderEvent, OrderStatus, RecordedBy};
+use domain::sales_order::{
+    ImportedLine, ImportedOrder, LineKind, OrderEvent, OrderStatus, RecordedBy,
+};
 use infrastructure::event_log::RecordedEvent;
 use sqlx::{Postgres, Transaction};
 
@@ -123,7 +125,7 @@ async fn mark_removed(
         "UPDATE sales_records
             SET status = 'REMOVED', last_sync_run_id = $2, connection_id = $3,
                 event_position = $4, updated_at = $5
-          WHERE record_id = $1",
+          WHERE record_id = $1 AND event_position < $4",
     )
     .bind(&event.aggregate_id)
     .bind(by.run_id.to_string())
@@ -146,6 +148,11 @@ fn source_digest(event: &RecordedEvent) -> Result<String, ProjectionError> {
         .ok_or_else(|| malformed(event, "stream id is not account:source:order"))
 }
 
+/// Writes the order as the event leaves it, unless its record already holds a later event
+/// of the stream: a writer whose transaction id is older can commit the stream's next event
+/// after a younger one, so the global order may hand a stream's events over out of sequence.
+/// Positions are taken at insert and a stream's next event is inserted only after the one
+/// before it, so the higher position is always the later event.
 async fn upsert_order(
     tx: &mut Transaction<'_, Postgres>,
     event: &RecordedEvent,
@@ -154,7 +161,7 @@ async fn upsert_order(
     in_scope: Option<bool>,
 ) -> Result<(), ProjectionError> {
     let digest = source_digest(event)?;
-    sqlx::query(
+    let applied: Option<i32> = sqlx::query_scalar(
         "INSERT INTO sales_records (
              record_id, account_id, source_digest, source_order_id, connection_id,
              last_sync_run_id, order_number, order_date, customer_id, customer_name,
@@ -188,7 +195,9 @@ async fn upsert_order(
              company_id = EXCLUDED.company_id,
              company_name = EXCLUDED.company_name,
              event_position = EXCLUDED.event_position,
-             updated_at = EXCLUDED.updated_at",
+             updated_at = EXCLUDED.updated_at
+         WHERE sales_records.event_position < EXCLUDED.event_position
+         RETURNING 1",
     )
     .bind(&event.aggregate_id)
     .bind(&event.account_id)
@@ -214,28 +223,44 @@ async fn upsert_order(
     .bind(order.company.as_ref().map(|c| c.name.clone()))
     .bind(event.global_position)
     .bind(event.recorded_at)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
+    if applied.is_none() {
+        return Ok(());
+    }
 
     sqlx::query("DELETE FROM sales_record_lines WHERE record_id = $1")
         .bind(&event.aggregate_id)
         .execute(&mut **tx)
         .await?;
-    if order.lines.is_empty() {
-        return Ok(());
+    let numbered: Vec<(usize, &ImportedLine)> = order.lines.iter().enumerate().collect();
+    for chunk in numbered.chunks(LINES_PER_STATEMENT) {
+        insert_lines(tx, event, &digest, chunk).await?;
     }
+    Ok(())
+}
+
+/// Lines written by one statement: 20 parameters each, well under PostgreSQL's 65,535.
+const LINES_PER_STATEMENT: usize = 1_000;
+
+async fn insert_lines(
+    tx: &mut Transaction<'_, Postgres>,
+    event: &RecordedEvent,
+    digest: &str,
+    lines: &[(usize, &ImportedLine)],
+) -> Result<(), ProjectionError> {
     let mut builder = sqlx::QueryBuilder::<Postgres>::new(
         "INSERT INTO sales_record_lines (record_id, source_line_id, account_id, source_digest,
              position, kind, product_id, product_name, internal_reference, barcode, description,
              quantity, unit_id, unit_name, product_unit_id, product_unit_name, unit_factor,
              unit_price, discount, subtotal) ",
     );
-    builder.push_values(order.lines.iter().enumerate(), |mut row, (index, line)| {
+    builder.push_values(lines, |mut row, &(index, line)| {
         let product = line.product.as_ref();
         row.push_bind(&event.aggregate_id)
             .push_bind(line.source_line_id)
             .push_bind(&event.account_id)
-            .push_bind(&digest)
+            .push_bind(digest)
             .push_bind(i32::try_from(index).unwrap_or(i32::MAX))
             .push_bind(kind_text(line.kind))
             .push_bind(product.map(|p| p.id))

@@ -6,8 +6,10 @@
 pub const PREPSYNC: &str = env!("CARGO_BIN_EXE_prepsync-under-test");
 
 mod access;
+mod connection_deletion;
 mod connections;
 mod demo;
+mod demo_cluster;
 mod e2e;
 mod event_log;
 mod history;
@@ -15,7 +17,9 @@ mod kill;
 mod mapping;
 mod planning;
 mod process;
+mod projection_runtime;
 mod read_models;
+mod read_models_input;
 mod scheduler;
 mod scheduler_process;
 mod schema;

@@ -267,13 +267,26 @@ impl Cluster {
     }
 
     /// The port of a server already running on these files, if one is.
+    ///
+    /// A `postmaster.pid` left by a server that did not stop (a killed machine or container)
+    /// can name a process id the system has since given to another process of the same user,
+    /// which `pg_ctl status` takes for the server (and `pg_ctl stop` would signal). A server
+    /// works in its data folder, so a process working elsewhere means the file is stale: it
+    /// is removed, which lets the server start.
     async fn running_port(&self) -> Option<u16> {
         let dir = self.dir.display().to_string();
         let status = self.pg_ctl(&["status", "-D", &dir]).await.ok()?;
         if !status.status.success() {
             return None;
         }
-        let pid_file = std::fs::read_to_string(self.dir.join("postmaster.pid")).ok()?;
+        let pid_path = self.dir.join("postmaster.pid");
+        let pid_file = std::fs::read_to_string(&pid_path).ok()?;
+        let pid = pid_file.lines().next()?.trim();
+        if works_elsewhere(pid, &self.dir) {
+            tracing::warn!(pid, dir = %self.dir.display(), "stale postmaster.pid removed");
+            let _ = std::fs::remove_file(&pid_path);
+            return None;
+        }
         pid_file.lines().nth(3)?.trim().parse().ok()
     }
 
@@ -392,6 +405,19 @@ async fn run_as() -> Result<RunAs, ClusterError> {
     Ok(RunAs::Postgres { home })
 }
 
+/// Whether the process `pid` is gone or works in a folder other than `dir`, as `/proc`
+/// tells; false where there is no `/proc` to ask.
+fn works_elsewhere(pid: &str, dir: &Path) -> bool {
+    if !Path::new("/proc/self/cwd").exists() {
+        return false;
+    }
+    let Ok(cwd) = std::fs::read_link(format!("/proc/{pid}/cwd")) else {
+        return true;
+    };
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    cwd != dir
+}
+
 /// `preferred` when it is free on 127.0.0.1, else a port the system hands out.
 fn free_port(preferred: Option<u16>) -> u16 {
     let bind = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port));
@@ -466,6 +492,30 @@ mod tests {
 
         assert_eq!(find_binaries(Some(&dir)).unwrap(), dir);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_process_working_in_another_folder_is_not_the_server_of_this_one() {
+        let dir = temporary_dir();
+        let other = temporary_dir();
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .current_dir(&dir)
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+
+        let here = works_elsewhere(&pid, &dir);
+        let elsewhere = works_elsewhere(&pid, &other);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let gone = works_elsewhere(&pid, &dir);
+
+        assert!(!here);
+        assert!(elsewhere);
+        assert!(gone);
+        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(other).unwrap();
     }
 
     #[test]

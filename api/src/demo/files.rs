@@ -1,8 +1,8 @@
 //! The demo's data directory (`PREPSYNC_DATA_DIR`, default `.prepsync`): generated secrets
 //! (`master.key`, `jwt.secret`, `postgres.password`, readable by their owner only), the
 //! Odoo sandbox's data (`odoo/`), the PostgreSQL cluster (`postgres/`, see
-//! [`super::cluster`]), the log (`prepsync.log`) and `demo.json`, which keeps what must stay
-//! the same across runs.
+//! [`super::cluster`]), the log (`prepsync.log`), `demo.json`, which keeps what must stay
+//! the same across runs, and `demo.lock`, held by the run using the directory.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,15 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 const STATE_FILE: &str = "demo.json";
+const LOCK_FILE: &str = "demo.lock";
+
+/// A data directory held by one run: while it lives, [`DataDir::lock`] in any other process
+/// finds the directory taken. The lock is the system's (an advisory lock on `demo.lock`), so
+/// it ends with the process, however the process ends: a killed run leaves nothing stale.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
 
 /// What the demo keeps across runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +49,20 @@ impl DataDir {
         Ok(DataDir {
             root: std::fs::canonicalize(path)?,
         })
+    }
+
+    /// Takes the directory for this run; `None` when another run holds it.
+    pub fn lock(&self) -> std::io::Result<Option<DataDirLock>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join(LOCK_FILE))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(DataDirLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(error)) => Err(error),
+        }
     }
 
     /// The directory's absolute path.
@@ -129,6 +152,20 @@ mod tests {
                 .permissions();
             assert_eq!(mode.mode() & 0o777, 0o600);
         }
+        std::fs::remove_dir_all(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_directory_held_by_one_run_is_refused_to_another_until_released() {
+        let dir = DataDir::open(&temporary_dir()).unwrap();
+
+        let first = dir.lock().unwrap();
+        let second = dir.lock().unwrap();
+        assert!(first.is_some());
+        assert!(second.is_none());
+
+        drop(first);
+        assert!(dir.lock().unwrap().is_some());
         std::fs::remove_dir_all(dir.path()).unwrap();
     }
 

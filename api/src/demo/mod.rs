@@ -81,6 +81,15 @@ pub struct DemoArgs {
 /// Why the demo stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    /// Another run uses the data directory.
+    #[error(
+        "another `prepsync demo` is using {data_dir}: stop it (Ctrl-C where it runs), or use \
+         another PREPSYNC_DATA_DIR"
+    )]
+    DataDirInUse {
+        /// The data directory.
+        data_dir: String,
+    },
     /// The sandbox's port is in use.
     #[error(
         "port {port} of 127.0.0.1 is taken; the demo's Odoo sandbox must listen there, since \
@@ -154,6 +163,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let stop = stop_signal();
     let data = DataDir::open(&args.data_dir)
         .with_context(|| format!("cannot use the data directory {}", args.data_dir.display()))?;
+    let _held = data
+        .lock()
+        .with_context(|| format!("cannot lock the data directory {}", data.path().display()))?
+        .ok_or_else(|| DemoError::DataDirInUse {
+            data_dir: data.path().display().to_string(),
+        })?;
     let mut state = data.state()?;
     let database = match args.database_url {
         Some(url) => Database::Given(url),

@@ -141,6 +141,16 @@ pub fn invalid(field: &'static str, message: impl Into<String>) -> async_graphql
     .into_error()
 }
 
+/// A NOT_FOUND error for an id given in one field, with what to use instead.
+pub fn not_found(field: &'static str, hint: &str) -> async_graphql::Error {
+    ErrorCode {
+        field: Some(field),
+        ..ErrorCode::new(codes::NOT_FOUND, format!("{field}: not found"))
+    }
+    .hint(hint)
+    .into_error()
+}
+
 /// A GraphQL-shaped body for an error answered before the schema runs.
 pub fn error_body(code: &str, message: &str, hint: Option<&str>) -> serde_json::Value {
     let mut extensions = json!({ "code": code });

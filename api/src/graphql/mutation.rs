@@ -140,7 +140,9 @@ impl ConnectionMutation {
         Ok(use_cases(ctx)?.syncs.cancel(caller, id).await.gql()?.into())
     }
 
-    /// Deletes an Odoo connection; what it synced stays. Admins only.
+    /// Deletes an Odoo connection; what it synced stays. A run in progress is cancelled: it
+    /// stops after its current batch instead of syncing on for a deleted connection. Admins
+    /// only.
     #[graphql(complexity = 100)]
     async fn delete_connection(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let caller = caller(ctx)?;
@@ -148,9 +150,36 @@ impl ConnectionMutation {
             .require(application::access::Operation::ManageConnections)
             .gql()?;
         let id = connection_id(&id)?;
-        use_cases(ctx)?.connections.delete(caller, id).await.gql()?;
+        let use_cases = use_cases(ctx)?;
+        let unfinished = unfinished_run(use_cases, caller, id).await?;
+
+        use_cases.connections.delete(caller, id).await.gql()?;
+
+        if let Some(run) = unfinished {
+            if let Err(error) = use_cases.syncs.cancel(caller, run).await {
+                tracing::debug!(run = %run, error = %error, "run of a deleted connection ended first");
+            }
+        }
         Ok(true)
     }
+}
+
+/// The connection's pending or running run, if it has one (it is always its newest).
+async fn unfinished_run(
+    use_cases: &super::UseCases,
+    caller: &application::access::Caller,
+    id: domain::ids::ConnectionId,
+) -> Result<Option<domain::sync_run::SyncRunId>> {
+    let (runs, _) = use_cases
+        .syncs
+        .list(caller, id, None, None, 1)
+        .await
+        .gql()?;
+    Ok(runs
+        .into_iter()
+        .next()
+        .filter(|run| !run.status.is_finished())
+        .and_then(|run| run.id))
 }
 
 fn new_connection(input: CreateConnectionInput) -> NewConnection {

@@ -9,10 +9,11 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::ids::ConnectionId;
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use super::errors::{invalid, ErrorCode, GqlResult};
+use super::errors::{invalid, not_found, ErrorCode, GqlResult};
 use super::query::{caller, page_size};
 use super::types::TotalCount;
 
@@ -86,7 +87,8 @@ pub struct SalesRecordFilter {
     pub delivery_date_to: Option<NaiveDate>,
     /// The customer's Odoo id.
     pub customer_odoo_id: Option<i64>,
-    /// Text contained in the order number, customer name or customer reference.
+    /// Text contained in the order number, customer name or customer reference (at most
+    /// 200 characters; `%` and `_` match only themselves).
     pub search: Option<String>,
     /// Only records with (true) or without (false) a product line whose product has no item.
     pub has_unmapped_lines: Option<bool>,
@@ -243,19 +245,64 @@ const RECORD_COLUMNS: &str = "r.record_id, r.connection_id, r.order_number, r.or
     r.currency, r.amount_untaxed, r.amount_total, r.company_id, r.company_name,
     r.customer_reference, r.last_sync_run_id";
 
+/// The longest `search` text `salesRecords` accepts, in characters.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// Refuses a filter that could only fail in the database or match nothing by mistake.
+fn check_filter(filter: &SalesRecordFilter) -> Result<()> {
+    if let Some(search) = &filter.search {
+        if search.chars().count() > MAX_SEARCH_CHARS {
+            return Err(invalid(
+                "filter.search",
+                "must be at most 200 characters; search for a shorter part",
+            ));
+        }
+        if search.contains('\0') {
+            return Err(invalid(
+                "filter.search",
+                "must not contain the NUL character; remove it",
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (filter.order_date_from, filter.order_date_to) {
+        if to < from {
+            return Err(invalid(
+                "filter.orderDateTo",
+                "must not be before orderDateFrom; swap them",
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (filter.delivery_date_from, filter.delivery_date_to) {
+        if to < from {
+            return Err(invalid(
+                "filter.deliveryDateTo",
+                "must be on or after deliveryDateFrom; swap them",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The source digest of one of the account's connections (deleted ones too); NOT_FOUND for
 /// anything else.
 pub(super) async fn connection_source(pool: &PgPool, account: &str, id: &ID) -> Result<String> {
+    let unknown = || {
+        not_found(
+            "filter.connectionId",
+            "use the id of one of your account's connections",
+        )
+    };
+    let id = ConnectionId::parse(id.as_str()).ok_or_else(unknown)?;
     let digest: Option<String> = sqlx::query_scalar(
         "SELECT substr(encode(sha256(convert_to(source_key, 'UTF8')), 'hex'), 1, 32)
            FROM connection_registry WHERE connection_id = $1 AND account_id = $2",
     )
-    .bind(id.as_str())
+    .bind(id.to_string())
     .bind(account)
     .fetch_optional(pool)
     .await
     .map_err(db)?;
-    digest.ok_or(AppError::NotFound).gql()
+    digest.ok_or_else(unknown)
 }
 
 fn push_filter(
@@ -466,6 +513,7 @@ impl ReadModelQuery {
             .transpose()?
             .unwrap_or(0);
         let filter = filter.unwrap_or_default();
+        check_filter(&filter)?;
         let pool = &reads(ctx)?.pool;
         let account = caller.account_id.to_string();
         let source = match &filter.connection_id {
@@ -507,6 +555,9 @@ impl ReadModelQuery {
     async fn sales_record(&self, ctx: &Context<'_>, id: ID) -> Result<SalesRecord> {
         let caller = caller(ctx)?;
         caller.require(Operation::ReadSalesRecords).gql()?;
+        if id.contains('\0') {
+            return Err(ErrorCode::from(AppError::NotFound).into_error());
+        }
         let pool = &reads(ctx)?.pool;
         let row: Option<RecordRow> = sqlx::query_as(&format!(
             "SELECT {RECORD_COLUMNS} FROM sales_records r
