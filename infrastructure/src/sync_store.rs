@@ -232,6 +232,10 @@ impl PgSyncStore {
 
     /// Records a batch: what changed in each order, the run's counts and the cursor of the
     /// feed after the batch, all in one transaction. Returns what the batch did.
+    ///
+    /// Batches of one source (two connections to the same Odoo may run at once) take turns
+    /// from their first statement: a batch takes its transaction id only after the one before
+    /// it committed, so an order's events follow each other in the event log's global order.
     pub async fn commit_feed_batch(
         &self,
         ctx: &RunContext,
@@ -240,6 +244,7 @@ impl PgSyncStore {
         cursor: Option<SyncCursor>,
     ) -> Result<SyncCounts, SyncStoreError> {
         let mut tx = self.pool.begin().await?;
+        lock_source_orders(&mut tx, ctx).await?;
         let locked = self.lock_run(&mut tx, ctx).await?;
         let mut held = self.lock_held(&mut tx, ctx, &orders).await?;
 
@@ -966,4 +971,21 @@ impl SyncStore for PgSyncStore {
     ) -> Result<(), SyncStoreRefusal> {
         Ok(PgSyncStore::mark_reconciled(self, account, source, at).await?)
     }
+}
+
+/// Takes the lock that orders the batches of a source until the transaction ends. It is the
+/// batch's first statement, before anything gives the transaction its id.
+async fn lock_source_orders(
+    tx: &mut Transaction<'_, Postgres>,
+    ctx: &RunContext,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!(
+            "source_orders:{}:{}",
+            ctx.account_id,
+            ctx.source.digest()
+        ))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

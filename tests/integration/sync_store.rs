@@ -408,3 +408,42 @@ async fn the_sweeper_closes_runs_whose_process_died_and_only_those() {
     .unwrap();
     assert_eq!(actor, "system");
 }
+
+#[tokio::test]
+async fn batches_of_two_connections_to_one_source_keep_each_orders_events_in_sequence_in_the_log() {
+    let db = TestDatabase::create().await;
+    let store = PgSyncStore::new(db.pool().clone());
+    let first = started_run(&store, ConnectionId::new()).await;
+    let second = started_run(&store, ConnectionId::new()).await;
+    assert_eq!(first.source, second.source);
+
+    for round in 0..40_i64 {
+        let orders =
+            |shift: i64| (1..=5).map(move |id| seen(a_confirmed_order(id, 2 * round + shift)));
+        let (a, b) = tokio::join!(
+            store.commit_batch(&first, orders(1).collect(), None),
+            store.commit_batch(&second, orders(2).collect(), None),
+        );
+        a.unwrap();
+        b.unwrap();
+    }
+
+    let out_of_sequence = count(
+        &db,
+        "SELECT count(*) FROM (
+           SELECT sequence, lag(sequence) OVER (PARTITION BY aggregate_id
+                                                ORDER BY transaction_id, global_position) AS before
+             FROM events WHERE aggregate_type = 'sales_order') AS log
+          WHERE sequence <> before + 1",
+    )
+    .await;
+    assert_eq!(out_of_sequence, 0);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM events WHERE aggregate_type = 'sales_order'"
+        )
+        .await,
+        5 * 80
+    );
+}
