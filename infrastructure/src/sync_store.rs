@@ -64,13 +64,13 @@ impl From<sqlx::Error> for SyncStoreError {
     }
 }
 
-/// One event to append.
+/// One event to append, its payload serialised once, as JSON text.
 struct NewEvent {
     aggregate_type: &'static str,
     aggregate_id: String,
     sequence: i64,
     event_type: String,
-    payload: Value,
+    payload: String,
 }
 
 /// The sync engine's store on PostgreSQL.
@@ -551,7 +551,7 @@ impl PgSyncStore {
                 aggregate_id: ctx.run_id.to_string(),
                 sequence: next,
                 event_type: event.event_type(),
-                payload: to_json(&event)?,
+                payload: to_json_text(&event)?,
             });
         }
         append(tx, ctx, rows).await?;
@@ -726,7 +726,7 @@ fn order_event(held: &Held, event: OrderEvent) -> Result<NewEvent, SyncStoreErro
         aggregate_id: held.aggregate_id.clone(),
         sequence: held.sequence,
         event_type: event.event_type(),
-        payload: to_json(&event)?,
+        payload: to_json_text(&event)?,
     })
 }
 
@@ -759,11 +759,11 @@ async fn append(
     let ids: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
     let sequences: Vec<i64> = events.iter().map(|e| e.sequence).collect();
     let event_types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let payloads: Vec<&Value> = events.iter().map(|e| &e.payload).collect();
+    let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         SELECT u.aggregate_type, u.aggregate_id, u.sequence, u.event_type, '1', u.payload, $6
-           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::jsonb[])
+         SELECT u.aggregate_type, u.aggregate_id, u.sequence, u.event_type, '1', u.payload::jsonb, $6
+           FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
                 AS u(aggregate_type, aggregate_id, sequence, event_type, payload)",
     )
     .bind(&types)
@@ -819,6 +819,12 @@ fn held_from_row(row: &sqlx::postgres::PgRow) -> Result<(i64, Held), SyncStoreEr
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, SyncStoreError> {
     serde_json::to_value(value).map_err(|e| SyncStoreError::Corrupt(e.to_string()))
+}
+
+/// A value as JSON text, written straight from the value: no `Value` tree is built only to
+/// be written out again when the statement is encoded.
+fn to_json_text<T: serde::Serialize>(value: &T) -> Result<String, SyncStoreError> {
+    serde_json::to_string(value).map_err(|e| SyncStoreError::Corrupt(e.to_string()))
 }
 
 fn status_text(status: RunStatus) -> &'static str {
