@@ -572,19 +572,31 @@ impl PgSyncStore {
         Ok(())
     }
 
+    /// What is held of a batch's orders, each row locked, in id order so that concurrent
+    /// writers never wait on each other in a cycle.
+    ///
+    /// Each id is looked up on its own through the primary key. A single `= ANY` scan
+    /// depends on the table's statistics: before `held_orders` is first analysed (a first
+    /// sync fills it faster than autovacuum looks) PostgreSQL expects a couple of rows per
+    /// source and reads every held order of the source for each batch, 85 ms a batch at
+    /// 90,000 orders, so a first sync slowed down as it went.
     async fn lock_held(
         &self,
         tx: &mut Transaction<'_, Postgres>,
         ctx: &RunContext,
         orders: &[ObservedOrder],
     ) -> Result<HashMap<i64, Held>, SyncStoreError> {
-        let ids: Vec<i64> = orders.iter().map(|o| o.source_order_id).collect();
+        let mut ids: Vec<i64> = orders.iter().map(|o| o.source_order_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
         let rows = sqlx::query(
-            "SELECT source_order_id, aggregate_id, sequence, fingerprint, status, in_scope, removed
-               FROM held_orders
-              WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)
-              ORDER BY source_order_id
-                FOR UPDATE",
+            "SELECT h.source_order_id, h.aggregate_id, h.sequence, h.fingerprint, h.status,
+                    h.in_scope, h.removed
+               FROM UNNEST($3::bigint[]) AS ids(id)
+              CROSS JOIN LATERAL (
+                    SELECT * FROM held_orders
+                     WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ids.id
+                       FOR UPDATE) AS h",
         )
         .bind(ctx.account_id.as_str())
         .bind(ctx.source.digest())
