@@ -5,7 +5,10 @@
 //! the bare download (the same feed code, no decisions, no writes), the full sync, their
 //! ratio and orders per second, an idle re-sync right after it (nothing written inside the
 //! look-back window), a re-sync with 1 % of the orders changed, an idle re-sync right after
-//! that one (the changed orders re-read inside the window), and the peak resident memory of this process (the sandbox's memory is not counted).
+//! that one (the changed orders re-read inside the window), and the peak resident memory of
+//! this process (the sandbox's memory is not counted). For the bare download and the full
+//! sync it also prints the CPU seconds spent by this process, the sandbox and the database's
+//! server processes, which move far less than wall times on shared cores.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
