@@ -77,6 +77,9 @@ pub struct HeldProducts {
     pub source_order_id: i64,
     /// Each product with its number of lines.
     pub products: Vec<(ProductRef, i32)>,
+    /// Whether the change made the order held for the first time: it has no counted lines
+    /// to take out.
+    pub first_held: bool,
 }
 
 impl HeldProducts {
@@ -101,6 +104,7 @@ impl HeldProducts {
         Self {
             source_order_id,
             products: products.into_values().collect(),
+            first_held: matches!(change, OrderChange::Imported(..)),
         }
     }
 }
@@ -120,17 +124,7 @@ pub async fn note_held_products(
     let latest: BTreeMap<i64, &HeldProducts> =
         orders.iter().map(|o| (o.source_order_id, o)).collect();
     let (account, digest) = (ctx.account_id.as_str(), ctx.source.digest());
-    let touched: Vec<i64> = latest.keys().copied().collect();
-    let before: Vec<(i64, i32)> = sqlx::query_as(
-        "DELETE FROM held_order_products
-          WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)
-          RETURNING odoo_product_id, line_count",
-    )
-    .bind(account)
-    .bind(&digest)
-    .bind(&touched)
-    .fetch_all(&mut **tx)
-    .await?;
+    let before = take_out_lines(tx, account, &digest, &latest).await?;
 
     let rows: Vec<(i64, &ProductRef, i32)> = latest
         .values()
@@ -164,6 +158,36 @@ pub async fn note_held_products(
         entry.seen = Some(product);
     }
     note_usage(tx, ctx, usage).await
+}
+
+/// Deletes the counted product lines of the batch's orders held before it, and returns
+/// them. Orders held for the first time have none, so a first sync never looks: with
+/// `held_order_products` not yet analysed, that lookup read every row of the source for
+/// each batch (76 ms a batch at 270,000 rows).
+async fn take_out_lines(
+    tx: &mut Transaction<'_, Postgres>,
+    account: &str,
+    digest: &str,
+    latest: &BTreeMap<i64, &HeldProducts>,
+) -> Result<Vec<(i64, i32)>, sqlx::Error> {
+    let held_before: Vec<i64> = latest
+        .values()
+        .filter(|o| !o.first_held)
+        .map(|o| o.source_order_id)
+        .collect();
+    if held_before.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "DELETE FROM held_order_products
+          WHERE account_id = $1 AND source_digest = $2 AND source_order_id = ANY($3)
+          RETURNING odoo_product_id, line_count",
+    )
+    .bind(account)
+    .bind(digest)
+    .bind(&held_before)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// How a batch changed a product's totals, and how the batch's lines describe it.

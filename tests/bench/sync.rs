@@ -5,7 +5,10 @@
 //! the bare download (the same feed code, no decisions, no writes), the full sync, their
 //! ratio and orders per second, an idle re-sync right after it (nothing written inside the
 //! look-back window), a re-sync with 1 % of the orders changed, an idle re-sync right after
-//! that one (the changed orders re-read inside the window), and the peak resident memory of this process (the sandbox's memory is not counted).
+//! that one (the changed orders re-read inside the window), and the peak resident memory of
+//! this process (the sandbox's memory is not counted). For the bare download and the full
+//! sync it also prints the CPU seconds spent by this process, the sandbox and the database's
+//! server processes, which move far less than wall times on shared cores.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -86,6 +89,55 @@ fn peak_rss_mb() -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .unwrap_or(0.0);
     kb / 1024.0
+}
+
+/// CPU seconds (user and system) a process has used so far; zero for one that has gone.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name may hold spaces: the fields counted here follow its closing bracket.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in clock ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds used so far by this process, the sandbox and the database's server processes.
+async fn cpu_now(app: Option<&TestApp>, sandbox: u32) -> [f64; 3] {
+    let database = match app {
+        Some(app) => {
+            let pids: Vec<i32> = sqlx::query_scalar(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+            )
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+            pids.iter().map(|pid| cpu_seconds(pid.unsigned_abs())).sum()
+        }
+        None => 0.0,
+    };
+    [
+        cpu_seconds(std::process::id()),
+        cpu_seconds(sandbox),
+        database,
+    ]
+}
+
+fn cpu_spent(before: [f64; 3], after: [f64; 3]) -> String {
+    let spent: Vec<f64> = before.iter().zip(after).map(|(b, a)| a - b).collect();
+    format!(
+        "CPU {:.2} s: service {:.2}, sandbox {:.2}, PostgreSQL {:.2}",
+        spent.iter().sum::<f64>(),
+        spent[0],
+        spent[1],
+        spent[2]
+    )
 }
 
 async fn bare_download(url: &str, login: &str, key: &str) -> (Duration, u64) {
@@ -171,7 +223,7 @@ async fn measure(orders: usize) {
         .local_addr()
         .unwrap()
         .port();
-    let _sandbox = start_sandbox(orders, port);
+    let sandbox_process = start_sandbox(orders, port);
     let url = format!("http://127.0.0.1:{port}");
     let users = wait_for(&url).await;
     let user = users.iter().find(|u| u["kind"] == "SalesAll").unwrap();
@@ -180,7 +232,10 @@ async fn measure(orders: usize) {
         user["api_key"].as_str().unwrap(),
     );
 
+    let sandbox = sandbox_process.0.id();
+    let before = cpu_now(None, sandbox).await;
     let (download, downloaded) = bare_download(&url, login, key).await;
+    let download_cpu = cpu_spent(before, cpu_now(None, sandbox).await);
 
     let app = TestApp::spawn().await;
     let token = app.token("bench", "admin");
@@ -194,7 +249,9 @@ async fn measure(orders: usize) {
         .await;
     let connection = created["data"]["createConnection"]["id"].clone();
 
+    let before = cpu_now(Some(&app), sandbox).await;
     let (full, run) = sync(&app, &token, &connection).await;
+    let full_cpu = cpu_spent(before, cpu_now(Some(&app), sandbox).await);
     let fetched = run["counts"]["fetched"].as_u64().unwrap_or(0);
     let (settled, settled_run) = sync(&app, &token, &connection).await;
     change_one_percent(&url, orders).await;
@@ -202,7 +259,10 @@ async fn measure(orders: usize) {
     let (idle, idle_run) = sync(&app, &token, &connection).await;
 
     println!("orders generated: {orders}; read by the bare download: {downloaded}; fetched by the sync: {fetched}");
-    println!("  bare download   {:>8.2} s", download.as_secs_f64());
+    println!(
+        "  bare download   {:>8.2} s  {download_cpu}",
+        download.as_secs_f64()
+    );
     println!(
         "  full sync       {:>8.2} s  ({:.2} x download, {:.0} orders/s)  {}",
         full.as_secs_f64(),
@@ -210,6 +270,7 @@ async fn measure(orders: usize) {
         fetched as f64 / full.as_secs_f64(),
         run["status"]
     );
+    println!("                              {full_cpu}");
     println!(
         "  idle, settled   {:>8.3} s  {}",
         settled.as_secs_f64(),

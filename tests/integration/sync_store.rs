@@ -447,3 +447,41 @@ async fn batches_of_two_connections_to_one_source_keep_each_orders_events_in_seq
         5 * 80
     );
 }
+
+#[tokio::test]
+async fn a_large_order_event_is_stored_with_lz4_where_the_server_has_it() {
+    let db = TestDatabase::create().await;
+    let store = PgSyncStore::new(db.pool().clone());
+    let ctx = started_run(&store, ConnectionId::new()).await;
+    let mut order = a_confirmed_order(1, 2);
+    let line = order.lines[0].clone();
+    order.lines = (0..40)
+        .map(|n| ImportedLine {
+            source_line_id: n,
+            description: format!("Croissant, butter, batch {n}"),
+            ..line.clone()
+        })
+        .collect();
+
+    store
+        .commit_batch(&ctx, vec![seen(order.clone())], cursor(5, 1))
+        .await
+        .unwrap();
+
+    let has_lz4 = count(
+        &db,
+        "SELECT count(*) FROM pg_settings
+          WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)",
+    )
+    .await;
+    let (method, lines): (Option<String>, i32) = sqlx::query_as(
+        "SELECT pg_column_compression(payload), jsonb_array_length(payload -> 'order' -> 'lines')
+           FROM events WHERE event_type = 'OrderImported'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let expected = if has_lz4 == 1 { "lz4" } else { "pglz" };
+    assert_eq!(method.as_deref(), Some(expected));
+    assert_eq!(lines, 40);
+}

@@ -143,9 +143,12 @@ impl ImportedOrder {
         if content.status == OrderStatus::Quotation {
             content.expected_date = None;
         }
-        let bytes = serde_json::to_vec(&content).unwrap_or_default();
-        let digest = Sha256::digest(&bytes);
-        Fingerprint(digest.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hasher = Sha256::new();
+        // Writing into a digest cannot fail; a value that cannot be written hashes as empty.
+        if serde_json::to_writer(&mut hasher, &content).is_err() {
+            hasher = Sha256::new();
+        }
+        Fingerprint(hex(&hasher.finalize()))
     }
 
     fn normalise_decimals(&mut self) {
@@ -159,6 +162,17 @@ impl ImportedOrder {
             line.subtotal = line.subtotal.normalize();
         }
     }
+}
+
+/// Bytes as lowercase hexadecimal text.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// Rounds a quantity to a unit's rounding step (Odoo's `rounding`, e.g. `0.01`), which removes

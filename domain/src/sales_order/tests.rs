@@ -209,3 +209,11 @@ fn quantities_round_to_their_units_precision() {
     assert_eq!(round_quantity(dec("1.23456789"), None), dec("1.234568"));
     assert_eq!(round_quantity(dec("12"), Some(dec("1"))), dec("12"));
 }
+
+#[test]
+fn a_fingerprint_is_the_one_earlier_versions_stored() {
+    // Held orders keep their fingerprint: computing it differently would make every held
+    // order look changed on the next sync.
+    let stored = "e1b6ff6116d7119309a99c4d1c7f355e444ed632f4b5fdc20c85adcbd7c2a299";
+    assert_eq!(a_confirmed_order().fingerprint().as_str(), stored);
+}
