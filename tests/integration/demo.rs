@@ -6,19 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use prepsync_tests::free_port;
 use prepsync_tests::{ServiceProcess, TestDatabase};
 use serde_json::{json, Value};
 
 /// First runs generate the sandbox's data and create a cluster: slow on a busy machine.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A data directory of its own, removed when the test ends.
 struct DataDir(PathBuf);

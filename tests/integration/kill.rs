@@ -4,16 +4,9 @@
 use std::time::Duration;
 
 use odoo_sandbox::{CallMatcher, Dataset, Fault, FaultRule, Sandbox, SandboxConfig, UserKind};
+use prepsync_tests::free_port;
 use prepsync_tests::{ServiceProcess, TestDatabase, JWT_SECRET};
 use serde_json::{json, Value};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Service {
     port: u16,

@@ -5,19 +5,12 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
+use prepsync_tests::free_port;
 use prepsync_tests::{ServiceProcess, TestDatabase, JWT_SECRET};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::secrets::rows_containing;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn env(db: &TestDatabase, master_key: &str, port: u16) -> Vec<(&'static str, String)> {
     vec![

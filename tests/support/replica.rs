@@ -14,13 +14,26 @@ use crate::Graphql;
 /// The master key every replica of a test shares (base64 of 32 bytes).
 const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-/// A free TCP port of 127.0.0.1.
+/// A free TCP port of 127.0.0.1 for a process under test to listen on.
+///
+/// Ports come from below the kernel's ephemeral range (32768 and up): a port the kernel
+/// handed out there may, between this check and the process's bind, become the local end
+/// of one of the many client connections the tests open. Each call in this process moves
+/// on to the next port, so two tests never get the same one.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let offset = (std::process::id() % u32::from(SPAN)) as u16;
+    loop {
+        let step = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = FIRST + (offset + step % SPAN) % SPAN;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// One `prepsync serve` replica with a fast scheduler, stopped until [`Replica::start`].
