@@ -62,6 +62,9 @@ pub enum SyncStoreRefusal {
     /// The connection has a run that has not finished; it is that run.
     #[error("the connection already has a sync run in progress")]
     RunInProgress(SyncRunId),
+    /// A scheduled run was asked for after the connection's schedule stopped.
+    #[error("the connection's schedule has stopped")]
+    ScheduleStopped,
     /// Anything else: the lifecycle refused the step, or the store failed.
     #[error("sync store failed")]
     Failed(#[source] anyhow::Error),
@@ -337,10 +340,12 @@ impl Syncs {
             .await
             .map_err(|error| match error {
                 SyncStoreRefusal::RunInProgress(_) => AppError::NotFound,
-                SyncStoreRefusal::Failed(_) => AppError::Conflict {
-                    field: None,
-                    message: "the sync run has already ended".into(),
-                },
+                SyncStoreRefusal::ScheduleStopped | SyncStoreRefusal::Failed(_) => {
+                    AppError::Conflict {
+                        field: None,
+                        message: "the sync run has already ended".into(),
+                    }
+                }
             })?;
         self.get(caller, run_id).await
     }
@@ -352,10 +357,9 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        let (run, _) = self
-            .start(caller, connection_id, SyncTrigger::FullResync)
-            .await?;
-        Ok(run)
+        self.start(caller, connection_id, SyncTrigger::FullResync)
+            .await?
+            .run()
     }
 
     /// A run of the caller's account.
@@ -380,33 +384,34 @@ impl Syncs {
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<SyncRunId, AppError> {
-        let (run, _) = self
-            .start(caller, connection_id, SyncTrigger::Manual)
-            .await?;
-        Ok(run)
+        self.start(caller, connection_id, SyncTrigger::Manual)
+            .await?
+            .run()
     }
 
     /// Starts a scheduled run of a connection and returns its id; `None` when the connection
-    /// has a run pending or running already.
+    /// has a run pending or running already, or its schedule stopped meanwhile.
     pub async fn start_scheduled(
         &self,
         caller: &Caller,
         connection_id: ConnectionId,
     ) -> Result<Option<SyncRunId>, AppError> {
-        let (run, new) = self
+        let requested = self
             .start(caller, connection_id, SyncTrigger::Scheduled)
             .await?;
-        Ok(new.then_some(run))
+        Ok(match requested {
+            Requested::New(run) => Some(run),
+            Requested::InProgress(_) | Requested::ScheduleStopped => None,
+        })
     }
 
-    /// Requests a run and starts it in the background; the run's id, and whether it is new
-    /// (not one already pending or running).
+    /// Requests a run and starts it in the background.
     async fn start(
         &self,
         caller: &Caller,
         connection_id: ConnectionId,
         trigger: SyncTrigger,
-    ) -> Result<(SyncRunId, bool), AppError> {
+    ) -> Result<Requested, AppError> {
         caller.require(Operation::RunSyncs)?;
         let connection = self.connections.get(caller, connection_id).await?;
         let target = self
@@ -422,7 +427,10 @@ impl Syncs {
         };
         match self.ports.store.request(&ctx, trigger, Utc::now()).await {
             Ok(()) => {}
-            Err(SyncStoreRefusal::RunInProgress(existing)) => return Ok((existing, false)),
+            Err(SyncStoreRefusal::RunInProgress(existing)) => {
+                return Ok(Requested::InProgress(existing))
+            }
+            Err(SyncStoreRefusal::ScheduleStopped) => return Ok(Requested::ScheduleStopped),
             Err(SyncStoreRefusal::Failed(error)) => return Err(AppError::Internal(error)),
         }
 
@@ -435,7 +443,7 @@ impl Syncs {
             full: trigger == SyncTrigger::FullResync,
         };
         tokio::spawn(async move { engine.run_leased(ctx, target, plan).await }.instrument(span));
-        Ok((run_id, true))
+        Ok(Requested::New(run_id))
     }
 
     /// Runs a run while holding its lease, then says its connection is free. A run whose
@@ -686,6 +694,29 @@ impl Syncs {
             .map_or(beginning, |c| c.second - self.settings.lookback)
             .max(beginning);
         SyncCursor { second, last_id: 0 }
+    }
+}
+
+/// What asking for a run did.
+enum Requested {
+    /// A new run was recorded and started.
+    New(SyncRunId),
+    /// The connection had this run pending or running already.
+    InProgress(SyncRunId),
+    /// The run was scheduled, but the connection's schedule had stopped.
+    ScheduleStopped,
+}
+
+impl Requested {
+    /// The run that is going on now, for a run asked for by a person.
+    fn run(self) -> Result<SyncRunId, AppError> {
+        match self {
+            Self::New(run) | Self::InProgress(run) => Ok(run),
+            Self::ScheduleStopped => Err(AppError::Conflict {
+                field: None,
+                message: "the connection's schedule has stopped".into(),
+            }),
+        }
     }
 }
 

@@ -34,6 +34,10 @@ pub enum SyncStoreError {
     /// The connection has a run that has not finished; it is that run.
     #[error("the connection already has a sync run in progress")]
     RunInProgress(SyncRunId),
+    /// A scheduled run was asked for after the connection's schedule stopped (switched to
+    /// manual, deactivated, paused or deleted).
+    #[error("the connection's schedule has stopped")]
+    ScheduleStopped,
     /// The run's lifecycle does not allow the step.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -105,6 +109,9 @@ impl PgSyncStore {
         at: DateTime<Utc>,
     ) -> Result<(), SyncStoreError> {
         let mut tx = self.pool.begin().await?;
+        if trigger == SyncTrigger::Scheduled && !schedule_running(&mut tx, ctx).await? {
+            return Err(SyncStoreError::ScheduleStopped);
+        }
         let inserted = sqlx::query(
             "INSERT INTO sync_runs (run_id, account_id, connection_id, source_digest, status, sequence, requested_at)
              VALUES ($1, $2, $3, $4, 'PENDING', 0, $5)
@@ -888,6 +895,7 @@ impl From<SyncStoreError> for SyncStoreRefusal {
     fn from(error: SyncStoreError) -> Self {
         match error {
             SyncStoreError::RunInProgress(run) => Self::RunInProgress(run),
+            SyncStoreError::ScheduleStopped => Self::ScheduleStopped,
             other => Self::Failed(other.into()),
         }
     }
@@ -989,6 +997,24 @@ impl SyncStore for PgSyncStore {
     ) -> Result<(), SyncStoreRefusal> {
         Ok(PgSyncStore::mark_reconciled(self, account, source, at).await?)
     }
+}
+
+/// Whether the connection's schedule still runs, holding its row until the transaction ends:
+/// a switch to manual, a deactivation, a pause or a deletion either committed before (and the
+/// scheduled run is not requested) or waits until the run is recorded.
+async fn schedule_running(
+    tx: &mut Transaction<'_, Postgres>,
+    ctx: &RunContext,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM connection_schedules
+          WHERE connection_id = $1 AND automatic AND active AND NOT deleted AND paused_reason IS NULL
+            FOR SHARE",
+    )
+    .bind(ctx.connection_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
 }
 
 /// Takes the lock that orders the batches of a source until the transaction ends. It is the

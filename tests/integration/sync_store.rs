@@ -485,3 +485,71 @@ async fn a_large_order_event_is_stored_with_lz4_where_the_server_has_it() {
     assert_eq!(method.as_deref(), Some(expected));
     assert_eq!(lines, 40);
 }
+
+async fn schedule(db: &TestDatabase, ctx: &RunContext, automatic: bool, active: bool) {
+    sqlx::query(
+        "INSERT INTO connection_schedules (connection_id, account_id, automatic, active, interval_seconds, credentials)
+         VALUES ($1, 'acme', $2, $3, 60, 'c')",
+    )
+    .bind(ctx.connection_id.to_string())
+    .bind(automatic)
+    .bind(active)
+    .execute(db.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_scheduled_run_is_recorded_only_while_the_connections_schedule_runs() {
+    let db = TestDatabase::create().await;
+    let store = PgSyncStore::new(db.pool().clone());
+    let cases = [
+        (true, true, true),
+        (false, true, false),
+        (true, false, false),
+    ];
+
+    for (automatic, active, recorded) in cases {
+        let ctx = context(ConnectionId::new());
+        schedule(&db, &ctx, automatic, active).await;
+        let asked = store.request(&ctx, SyncTrigger::Scheduled, now()).await;
+        assert_eq!(asked.is_ok(), recorded, "{automatic} {active}: {asked:?}");
+        if !recorded {
+            assert!(matches!(asked, Err(SyncStoreError::ScheduleStopped)));
+            store
+                .request(&ctx, SyncTrigger::Manual, now())
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM sync_runs").await, 3);
+}
+
+#[tokio::test]
+async fn a_switch_to_manual_committing_while_a_scheduled_run_is_asked_for_wins_or_waits() {
+    let db = TestDatabase::create().await;
+    let store = PgSyncStore::new(db.pool().clone());
+    let ctx = context(ConnectionId::new());
+    schedule(&db, &ctx, true, true).await;
+
+    let mut switch = db.pool().begin().await.unwrap();
+    sqlx::query("UPDATE connection_schedules SET automatic = false WHERE connection_id = $1")
+        .bind(ctx.connection_id.to_string())
+        .execute(&mut *switch)
+        .await
+        .unwrap();
+    let asking = tokio::spawn({
+        let (store, ctx) = (store.clone(), ctx.clone());
+        async move { store.request(&ctx, SyncTrigger::Scheduled, now()).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!asking.is_finished(), "the request waits for the switch");
+    switch.commit().await.unwrap();
+
+    let asked = asking.await.unwrap();
+    assert!(
+        matches!(asked, Err(SyncStoreError::ScheduleStopped)),
+        "{asked:?}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM sync_runs").await, 0);
+}
