@@ -22,7 +22,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use crate::runtime::ProjectionError;
 
-/// Which records to list; every given condition must hold. Mirrors the `salesRecords` filter.
+/// Which records to list; every given condition must hold. The `salesRecords` filter in the
+/// read models' terms, for the fold and for the `sales_records` tables alike.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AsOfFilter {
     /// Records of this source (`SourceKey::digest()`).
@@ -180,6 +181,28 @@ fn push_mapped(query: &mut QueryBuilder<'_, Postgres>, account: &str, at: DateTi
 
 fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &AsOfFilter) {
     query.push(" WHERE true");
+    push_record_conditions(query, filter);
+    if let Some(unmapped) = filter.has_unmapped_lines {
+        query.push(if unmapped {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        });
+        query.push(
+            " (SELECT 1 FROM jsonb_array_elements(r.body -> 'lines') l
+                WHERE l ->> 'kind' = 'PRODUCT' AND jsonb_typeof(l -> 'product') = 'object'
+                  AND NOT EXISTS (SELECT 1 FROM mapped m
+                                   WHERE m.source_digest = r.source_digest
+                                     AND m.product_id = (l -> 'product' ->> 'id')::bigint
+                                     AND m.item_id IS NOT NULL))",
+        );
+    }
+}
+
+/// The filter's conditions on a record's own columns, each as ` AND …` on a relation `r`
+/// with the columns of `sales_records` (the fold's and the table's alike). Unmapped lines are
+/// left to the caller: the fold and the table keep lines and mappings differently.
+pub fn push_record_conditions(query: &mut QueryBuilder<'_, Postgres>, filter: &AsOfFilter) {
     if let Some(source) = &filter.source_digest {
         query
             .push(" AND r.source_digest = ")
@@ -207,21 +230,6 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &AsOfFilter) {
     }
     if let Some(in_scope) = filter.in_scope {
         query.push(" AND r.in_scope = ").push_bind(in_scope);
-    }
-    if let Some(unmapped) = filter.has_unmapped_lines {
-        query.push(if unmapped {
-            " AND EXISTS"
-        } else {
-            " AND NOT EXISTS"
-        });
-        query.push(
-            " (SELECT 1 FROM jsonb_array_elements(r.body -> 'lines') l
-                WHERE l ->> 'kind' = 'PRODUCT' AND jsonb_typeof(l -> 'product') = 'object'
-                  AND NOT EXISTS (SELECT 1 FROM mapped m
-                                   WHERE m.source_digest = r.source_digest
-                                     AND m.product_id = (l -> 'product' ->> 'id')::bigint
-                                     AND m.item_id IS NOT NULL))",
-        );
     }
 }
 

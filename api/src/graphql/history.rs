@@ -11,14 +11,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use domain::sales_order::{ImportedLine, LineKind};
-use projections::as_of::{self, AsOfFilter, AsOfQuery, ItemAsOf, RecordAsOf};
+use projections::as_of::{self, AsOfQuery, ItemAsOf, RecordAsOf};
 use sqlx::PgPool;
 
 use super::errors::{invalid, GqlResult};
 use super::query::{caller, page_size};
 use super::read_models::{
-    connection_source, db, decode_offset, encode_offset, reads, LineItem, LineProduct, OdooRef,
-    SalesLineKind, SalesRecord, SalesRecordFilter, SalesRecordLine, SalesRecordStatus,
+    connection_source, db, decode_offset, encode_offset, reads, record_filter, LineItem,
+    LineProduct, OdooRef, SalesLineKind, SalesRecord, SalesRecordFilter, SalesRecordLine,
+    SalesRecordStatus,
 };
 use super::types::TotalCount;
 
@@ -100,24 +101,6 @@ async fn connection_of_account(pool: &PgPool, account: &str, id: &ID) -> Result<
     .await
     .map_err(db)?;
     found.map(|_| ()).ok_or(AppError::NotFound).gql()
-}
-
-/// The GraphQL filter in the fold's terms, the connection resolved to its source.
-fn as_of_filter(filter: SalesRecordFilter, source_digest: Option<String>) -> AsOfFilter {
-    AsOfFilter {
-        source_digest,
-        statuses: filter
-            .status
-            .map(|statuses| statuses.iter().map(|s| s.as_sql().to_owned()).collect()),
-        order_date_from: filter.order_date_from,
-        order_date_to: filter.order_date_to,
-        delivery_day_from: filter.delivery_date_from,
-        delivery_day_to: filter.delivery_date_to,
-        customer_id: filter.customer_odoo_id,
-        search: filter.search,
-        has_unmapped_lines: filter.has_unmapped_lines,
-        in_scope: filter.in_scope,
-    }
 }
 
 fn line(line: ImportedLine, item: Option<ItemAsOf>) -> SalesRecordLine {
@@ -277,7 +260,7 @@ impl HistoryQuery {
         let query = AsOfQuery {
             account_id: account,
             at,
-            filter: as_of_filter(filter, source),
+            filter: record_filter(filter, source),
             limit: first + 1,
             offset,
         };

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::ids::ConnectionId;
+use projections::as_of::{self, AsOfFilter};
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
@@ -314,56 +315,7 @@ fn push_filter(
     query
         .push(" WHERE r.account_id = ")
         .push_bind(account.to_owned());
-    if let Some(source) = source {
-        query.push(" AND r.source_digest = ").push_bind(source);
-    }
-    if let Some(statuses) = &filter.status {
-        let texts: Vec<String> = statuses.iter().map(|s| s.as_sql().to_owned()).collect();
-        query
-            .push(" AND r.status = ANY(")
-            .push_bind(texts)
-            .push(")");
-    }
-    if let Some(from) = filter.order_date_from {
-        query.push(" AND r.order_date >= ").push_bind(from);
-    }
-    if let Some(to) = filter.order_date_to {
-        query.push(" AND r.order_date < ").push_bind(to);
-    }
-    if let Some(from) = filter.delivery_date_from {
-        query.push(" AND r.delivery_day >= ").push_bind(from);
-    }
-    if let Some(to) = filter.delivery_date_to {
-        query.push(" AND r.delivery_day <= ").push_bind(to);
-    }
-    if let Some(customer) = filter.customer_odoo_id {
-        query.push(" AND r.customer_id = ").push_bind(customer);
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let pattern = format!(
-            "%{}%",
-            search
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        query
-            .push(" AND (r.order_number ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR r.customer_name ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR r.customer_reference ILIKE ")
-            .push_bind(pattern)
-            .push(")");
-    }
-    if let Some(in_scope) = filter.in_scope {
-        query.push(" AND r.in_scope = ").push_bind(in_scope);
-    }
+    as_of::push_record_conditions(query, &record_filter(filter.clone(), source));
     if let Some(unmapped) = filter.has_unmapped_lines {
         query.push(if unmapped {
             " AND EXISTS"
@@ -377,6 +329,27 @@ fn push_filter(
                WHERE l.record_id = r.record_id AND l.kind = 'PRODUCT'
                  AND l.product_id IS NOT NULL AND m.item_id IS NULL)",
         );
+    }
+}
+
+/// The GraphQL filter in the read models' terms, the connection resolved to its source.
+pub(super) fn record_filter(
+    filter: SalesRecordFilter,
+    source_digest: Option<String>,
+) -> AsOfFilter {
+    AsOfFilter {
+        source_digest,
+        statuses: filter
+            .status
+            .map(|statuses| statuses.iter().map(|s| s.as_sql().to_owned()).collect()),
+        order_date_from: filter.order_date_from,
+        order_date_to: filter.order_date_to,
+        delivery_day_from: filter.delivery_date_from,
+        delivery_day_to: filter.delivery_date_to,
+        customer_id: filter.customer_odoo_id,
+        search: filter.search,
+        has_unmapped_lines: filter.has_unmapped_lines,
+        in_scope: filter.in_scope,
     }
 }
 
