@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::connections::error_code;
 use crate::sync_support::{connect, connect_with, sync, wait};
-use prepsync_tests::read_models::caught_up;
+use prepsync_tests::read_models::{caught_up, rebuild_with_aborted_runners};
 
 /// Products of the sandbox catalog: 5 has internal reference `FURN_7777`, 6 has `FURN_8888`,
 /// 10 has neither.
@@ -321,32 +321,7 @@ async fn a_rebuilt_sync_history_equals_the_incremental_one_even_with_runners_abo
         "{incremental:?}"
     );
 
-    let projection = projections::by_name("sync_history").unwrap();
-    projections::replay(app.db.pool(), projection.as_ref())
-        .await
-        .unwrap();
-    for round in 0..6u64 {
-        let mut tasks = Vec::new();
-        for _ in 0..3 {
-            let pool = app.db.pool().clone();
-            let projection = projection.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    if projections::step(&pool, projection.as_ref(), 5)
-                        .await
-                        .unwrap()
-                        == 0
-                    {
-                        tokio::task::yield_now().await;
-                    }
-                }
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(10 + round * 5)).await;
-        for task in tasks {
-            task.abort();
-        }
-    }
+    rebuild_with_aborted_runners(app.db.pool(), "sync_history", 5, 10, 5).await;
     caught_up(&app, &admin).await;
     assert_eq!(history_contents(&app).await, incremental);
 }

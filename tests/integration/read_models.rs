@@ -2,10 +2,10 @@
 //! against the sandbox's own, a rebuild from zero against the incremental result, and runner
 //! tasks aborted mid-batch.
 
-use std::time::Duration;
-
 use odoo_sandbox::{LineChanges, Sandbox, SandboxConfig};
-use prepsync_tests::read_models::{api_totals, caught_up, sandbox_totals};
+use prepsync_tests::read_models::{
+    api_totals, caught_up, rebuild_with_aborted_runners, sandbox_totals,
+};
 use prepsync_tests::TestApp;
 use serde_json::{json, Value};
 
@@ -110,32 +110,7 @@ async fn a_rebuild_from_zero_equals_the_incremental_result_even_with_runner_task
 
     // Rebuild from zero while the service's own runner keeps running, with extra runners on
     // small batches that are aborted at arbitrary points, mid-transaction included.
-    let projection = projections::by_name("sales_records").unwrap();
-    projections::replay(app.db.pool(), projection.as_ref())
-        .await
-        .unwrap();
-    for round in 0..6u64 {
-        let mut tasks = Vec::new();
-        for _ in 0..3 {
-            let pool = app.db.pool().clone();
-            let projection = projection.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    if projections::step(&pool, projection.as_ref(), 7)
-                        .await
-                        .unwrap()
-                        == 0
-                    {
-                        tokio::task::yield_now().await;
-                    }
-                }
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(15 + round * 7)).await;
-        for task in tasks {
-            task.abort();
-        }
-    }
+    rebuild_with_aborted_runners(app.db.pool(), "sales_records", 7, 15, 7).await;
     caught_up(&app, &token).await;
     assert_eq!(contents(&app).await, incremental);
 

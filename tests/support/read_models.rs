@@ -11,6 +11,45 @@ use serde_json::{json, Value};
 use crate::database::TestDatabase;
 use crate::Graphql;
 
+/// Empties a projection and rebuilds it from the first event with three extra runners on
+/// batches of `batch` events, aborted at arbitrary points (mid-transaction included) six
+/// times over, after pauses growing from `pause_ms` by `pause_step_ms`. The service's own
+/// runners go on beside them.
+pub async fn rebuild_with_aborted_runners(
+    pool: &sqlx::PgPool,
+    name: &str,
+    batch: i64,
+    pause_ms: u64,
+    pause_step_ms: u64,
+) {
+    let projection = projections::by_name(name).unwrap();
+    projections::replay(pool, projection.as_ref())
+        .await
+        .unwrap();
+    for round in 0..6u64 {
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let pool = pool.clone();
+            let projection = projection.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if projections::step(&pool, projection.as_ref(), batch)
+                        .await
+                        .unwrap()
+                        == 0
+                    {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(pause_ms + round * pause_step_ms)).await;
+        for task in tasks {
+            task.abort();
+        }
+    }
+}
+
 /// Orders, lines and total amount (to the cent) per Sales Record status, by status.
 pub type Totals = Vec<(String, i64, i64, Decimal)>;
 
