@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use odoo_sandbox::{Dataset, NewLine, NewOrder, OrderChanges, Sandbox, SandboxConfig};
+use prepsync_tests::read_models::caught_up;
 use prepsync_tests::TestApp;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -68,23 +69,11 @@ async fn sandbox(version: u8, orders: Vec<NewOrder>) -> (Sandbox, Vec<i64>) {
     (sandbox, ids)
 }
 
-/// Waits until every projection has applied every event.
-async fn caught_up(app: &TestApp) {
-    for _ in 0..600 {
-        let statuses = projections::status(app.db.pool()).await.unwrap();
-        if statuses.iter().all(|s| s.lag_events == 0) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the projections did not catch up within a minute");
-}
-
 /// Connects the account to the sandbox, syncs and waits for the projections.
 async fn synced(app: &TestApp, admin: &str, sandbox: &Sandbox) -> Value {
     let connection = connect(app, admin, sandbox).await;
     sync(app, admin, &connection).await;
-    caught_up(app).await;
+    caught_up(app, admin).await;
     connection
 }
 
@@ -327,7 +316,7 @@ async fn cancelled_removed_and_out_of_scope_orders_drop_out_of_demand() {
     let dated = json!({ "orderDateFrom": "2020-01-01", "domainFilter": "[('state', 'in', ['sale', 'draft'])]" });
     let connection = connect_with(&app, &admin, &sandbox, dated).await;
     sync(&app, &admin, &connection).await;
-    caught_up(&app).await;
+    caught_up(&app, &admin).await;
     upsert_item(&app, &admin, "chair", "piece").await;
     map(&app, &admin, &connection, CHAIR, "chair", "1").await;
     let day = "2026-12-10";
@@ -360,7 +349,7 @@ async fn cancelled_removed_and_out_of_scope_orders_drop_out_of_demand() {
         (&json!(1), &json!(1), &json!(1)),
         "{run}"
     );
-    caught_up(&app).await;
+    caught_up(&app, &admin).await;
 
     let after = demand(&app, &planner, day, day).await;
     assert_eq!(
@@ -403,7 +392,7 @@ async fn delivery_days_are_days_in_the_accounts_time_zone_and_follow_its_changes
     ok(&app
         .graphql(&admin, zone, json!({ "tz": "America/Los_Angeles" }))
         .await);
-    caught_up(&app).await;
+    caught_up(&app, &admin).await;
     let los_angeles = demand(&app, &planner, "2026-12-01", "2026-12-31").await;
     assert_eq!(
         buckets(&los_angeles),
@@ -519,7 +508,7 @@ async fn replaying_planning_demand_rebuilds_the_sales_records_it_reads_and_the_s
             && stdout.contains("sales_records reset"),
         "{stdout}"
     );
-    caught_up(&app).await;
+    caught_up(&app, &admin).await;
     assert_eq!(
         demand(&app, &admin, "2026-12-10", "2026-12-10").await,
         before
